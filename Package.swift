@@ -1,0 +1,115 @@
+// swift-tools-version:6.1
+// Honnin (本人): a self-hostable digital identity verification server and Swift library.
+// Layering: ../shared/design/ARCHITECTURE.md; each target imports only lower layers.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Honnin",
+    platforms: [.macOS(.v15), .iOS(.v18)],
+    products: [
+        .library(name: "HonninCore", targets: ["HonninCore"]),
+        .library(name: "HonninStore", targets: ["HonninStore"]),
+        .library(name: "HonninSQLite", targets: ["HonninSQLite"]),
+        .library(name: "HonninHTTP", targets: ["HonninHTTP"]),
+        .executable(name: "honnin", targets: ["honnin"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Layer 0: foundation values, no I/O.
+        .target(
+            name: "HonninCore",
+            swiftSettings: strict
+        ),
+        // Layer 2: repository protocols, envelope encryption, audit chain, in-memory implementations.
+        .target(
+            name: "HonninStore",
+            dependencies: [
+                "HonninCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // Layer 3: adapters.
+        .target(
+            name: "HonninSQLite",
+            dependencies: [
+                "HonninCore", "HonninStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HonninHTTP",
+            dependencies: [
+                "HonninCore", "HonninStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("Resources/openapi.json")],
+            swiftSettings: strict
+        ),
+        // Layer 4: configuration, wiring, subcommands.
+        .executableTarget(
+            name: "honnin",
+            dependencies: [
+                "HonninCore", "HonninStore", "HonninSQLite", "HonninHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // Test support only: never linked by the executable.
+        .target(
+            name: "HonninTesting",
+            dependencies: ["HonninCore", "HonninStore"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "HonninCoreTests", dependencies: ["HonninCore", "HonninTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "HonninStoreTests",
+            dependencies: ["HonninStore", "HonninTesting", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HonninSQLiteTests",
+            dependencies: ["HonninSQLite", "HonninStore", "HonninTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HonninHTTPTests",
+            dependencies: [
+                "HonninHTTP", "HonninSQLite", "HonninStore", "HonninTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HonninCLITests",
+            dependencies: ["HonninCore", "HonninTesting", "honnin"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,87 @@
+import GRDB
+import HonninCore
+
+/// Forward-only, numbered schema migrations. A migration, once released, never changes: a new
+/// need gets a new number. Each has a test in `HonninSQLiteTests/MigrationTests.swift` that
+/// runs it on a database holding the previous version's fixtures.
+public enum SchemaMigrations {
+    /// `(identifier, SQL)` in order. Identifiers are `NNNN_name`.
+    public static let all: [(id: String, sql: String)] = [
+        (
+            "0001_audit_log",
+            """
+            -- Append-only hash chain (see HonninStore/Audit.swift). Only seq, the hashed bytes and
+            -- the hash are stored, so every stored byte is covered by verification.
+            CREATE TABLE audit_entries (
+                seq  INTEGER PRIMARY KEY NOT NULL CHECK (seq >= 1),
+                body BLOB NOT NULL,
+                hash BLOB NOT NULL CHECK (length(hash) = 32)
+            ) STRICT;
+            CREATE TABLE audit_checkpoints (
+                seq       INTEGER PRIMARY KEY NOT NULL,
+                hash      BLOB NOT NULL,
+                interval  INTEGER NOT NULL,
+                key_id    TEXT NOT NULL,
+                signature BLOB NOT NULL
+            ) STRICT;
+            CREATE TRIGGER audit_entries_append_only_u BEFORE UPDATE ON audit_entries
+                BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+            CREATE TRIGGER audit_entries_append_only_d BEFORE DELETE ON audit_entries
+                BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+            CREATE TRIGGER audit_checkpoints_append_only_u BEFORE UPDATE ON audit_checkpoints
+                BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+            CREATE TRIGGER audit_checkpoints_append_only_d BEFORE DELETE ON audit_checkpoints
+                BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+            """
+        ),
+        (
+            "0002_api_keys",
+            """
+            CREATE TABLE api_keys (
+                id            TEXT PRIMARY KEY NOT NULL,
+                name          TEXT NOT NULL,
+                secret_sha256 BLOB NOT NULL CHECK (length(secret_sha256) = 32),
+                created_at    INTEGER NOT NULL,
+                revoked_at    INTEGER
+            ) STRICT;
+            """
+        ),
+        (
+            "0003_vault",
+            """
+            CREATE TABLE vault_keks (
+                id         TEXT PRIMARY KEY NOT NULL,
+                created_at INTEGER NOT NULL,
+                active     INTEGER NOT NULL CHECK (active IN (0, 1))
+            ) STRICT;
+            CREATE UNIQUE INDEX vault_keks_single_active ON vault_keks (active) WHERE active = 1;
+            -- A record either has a wrapped data key or is erased (tombstone), never both.
+            CREATE TABLE vault_records (
+                id               TEXT PRIMARY KEY NOT NULL,
+                created_at       INTEGER NOT NULL,
+                kek_id           TEXT REFERENCES vault_keks (id),
+                wrapped_data_key BLOB,
+                erased_at        INTEGER,
+                CHECK ((erased_at IS NULL) = (wrapped_data_key IS NOT NULL)),
+                CHECK ((kek_id IS NULL) = (wrapped_data_key IS NULL))
+            ) STRICT;
+            CREATE INDEX vault_records_by_kek ON vault_records (kek_id) WHERE kek_id IS NOT NULL;
+            CREATE TABLE vault_fields (
+                record_id TEXT NOT NULL REFERENCES vault_records (id) ON DELETE CASCADE,
+                name      TEXT NOT NULL,
+                sealed    BLOB NOT NULL,
+                PRIMARY KEY (record_id, name)
+            ) STRICT, WITHOUT ROWID;
+            """
+        ),
+    ]
+
+    /// The migrator; `upTo` stops after that identifier (for migration tests).
+    public static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for (id, sql) in all {
+            migrator.registerMigration(id) { db in try db.execute(sql: sql) }
+        }
+        return migrator
+    }
+}

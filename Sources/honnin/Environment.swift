@@ -1,0 +1,49 @@
+import Foundation
+import HonninCore
+import HonninSQLite
+import HonninStore
+import Logging
+
+/// The opened data directory: keys, database (migrated), vault and API key services. Every
+/// subcommand opens it the same way, so they all work while the server runs.
+struct HonninEnvironment {
+    let common: ResolvedCommon
+    let keys: FileKeyMaterialStore
+    let store: SQLiteStore
+    let vault: Vault
+    let apiKeys: APIKeyService
+    let clock: any WallClock = SystemClock()
+
+    static let databaseName = "honnin.sqlite"
+
+    static func open(_ common: ResolvedCommon, logger: Logger, actor: String) async throws -> HonninEnvironment {
+        let fm = FileManager.default
+        let dbPath = common.dataDir.appendingPathComponent(databaseName).path
+        let firstStart = !fm.fileExists(atPath: dbPath)
+        if !fm.fileExists(atPath: common.dataDir.path) {
+            try fm.createDirectory(at: common.dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let keys = try FileKeyMaterialStore(directory: common.keyDir)
+        let signing = try keys.auditSigningKey()
+        let store = try SQLiteStore(path: dbPath, appender: AuditAppender(signingKey: signing, interval: common.checkpointInterval))
+        let applied = try store.migrate()
+        let clock = SystemClock()
+        let random = SystemRandom()
+        let vault = Vault(repository: store, keys: keys, clock: clock, random: random)
+        let (kek, created) = try await vault.bootstrap(actor: actor)
+        if firstStart || created {
+            logger.notice(
+                "created data directory with a new database and key-encryption key",
+                metadata: [
+                    "data_dir": "\(common.dataDir.path)", "database": "\(dbPath)", "key_dir": "\(common.keyDir.path)",
+                    "kek": "\(kek.rawValue)", "audit_signing_key": "\(signing.id.rawValue)",
+                    "migrations": "\(applied.joined(separator: ","))",
+                ])
+        } else if !applied.isEmpty {
+            logger.notice("applied schema migrations", metadata: ["migrations": "\(applied.joined(separator: ","))"])
+        }
+        return HonninEnvironment(
+            common: common, keys: keys, store: store, vault: vault,
+            apiKeys: APIKeyService(repository: store, clock: clock, random: random))
+    }
+}
