@@ -174,6 +174,10 @@ public struct AuditReport: Sendable, Equatable {
         /// The first entry number at which the chain is broken.
         public let seq: Int64
         public let problem: Problem
+        public init(seq: Int64, problem: Problem) {
+            self.seq = seq
+            self.problem = problem
+        }
     }
 
     public let entries: Int64

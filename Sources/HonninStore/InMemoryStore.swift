@@ -62,6 +62,10 @@ public actor InMemoryStore: VaultRepository, APIKeyRepository, AuditLogRepositor
 
     public func fetch(_ id: HonninID) -> StoredRecord? { records[id] }
 
+    /// Replaces a stored record as-is, bypassing every check: lets tests play an attacker with
+    /// write access to the storage.
+    public func overwriteForTesting(_ record: SealedRecord) { records[record.id] = .sealed(record) }
+
     public func erase(_ id: HonninID, audit: AuditEvent) throws -> Bool {
         guard case .sealed = records[id] else { return false }
         _ = try appendLocked(audit)
