@@ -96,6 +96,7 @@ let package = Package(
         .testTarget(
             name: "HonninSQLiteTests",
             dependencies: ["HonninSQLite", "HonninStore", "HonninTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            resources: [.copy("MigrationFixtures")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -27,6 +27,8 @@ public final class SQLiteStore: Sendable {
             // a transaction that returned is on stable storage: nothing acknowledged is lost
             // either way. The cost is one fsync per write transaction, which is why writes
             // that belong together (a change and its audit entry) share one transaction.
+            // (GRDB sets NORMAL on the writer when it enables WAL, after this closure runs, so
+            // FULL is set again on the writer below, once the pool is open.)
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Deleted content (erased data keys, ciphertexts) is overwritten with zeros rather
             // than left in free pages of the file.
@@ -36,6 +38,7 @@ public final class SQLiteStore: Sendable {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
             throw HonninError(.storage, "cannot open database at \(path): \(error)")
         }
@@ -256,7 +259,7 @@ extension SQLiteStore: VaultRepository {
                 return .erased(id: id, at: Timestamp.date(milliseconds: erased))
             }
             let fields = try Row.fetchAll(
-                db, sql: "SELECT name, sealed FROM vault_fields WHERE record_id = ? ORDER BY rowid", arguments: [id.rawValue]
+                db, sql: "SELECT name, sealed FROM vault_fields WHERE record_id = ? ORDER BY name", arguments: [id.rawValue]
             ).map { SealedRecord.Field(name: $0["name"], sealed: [UInt8]($0["sealed"] as Data)) }
             return .sealed(
                 SealedRecord(
