@@ -84,7 +84,7 @@ let package = Package(
         // Test support only: never linked by the executable.
         .target(
             name: "HonninTesting",
-            dependencies: ["HonninCore", "HonninStore"],
+            dependencies: ["HonninCore", "HonninStore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(name: "HonninCoreTests", dependencies: ["HonninCore", "HonninTesting"], swiftSettings: strict),

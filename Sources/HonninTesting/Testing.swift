@@ -1,6 +1,7 @@
 import Foundation
 import HonninCore
 import HonninStore
+import Logging
 import Synchronization
 
 /// A clock that stands still until told to move. Test support only.
@@ -80,5 +81,31 @@ public struct InMemoryHarness: Sendable {
         store = InMemoryStore(appender: AuditAppender(signingKey: signingKey, interval: checkpointInterval))
         vault = Vault(repository: store, keys: keys, clock: clock, random: random)
         apiKeys = APIKeyService(repository: store, clock: clock, random: random)
+    }
+}
+
+/// Collects every log line (message and metadata rendered as text) in memory. Test support only.
+public final class LogCapture: Sendable {
+    private let lines = Mutex<[String]>([])
+    public init() {}
+    public var text: String { lines.withLock { $0.joined(separator: "\n") } }
+    func add(_ line: String) { lines.withLock { $0.append(line) } }
+
+    public func logger(label: String = "test") -> Logger {
+        Logger(label: label) { _ in Handler(capture: self) }
+    }
+
+    struct Handler: LogHandler {
+        let capture: LogCapture
+        var logLevel: Logger.Level = .trace
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { _, b in b }
+            capture.add("\(event.level) \(event.message) \(all.map { "\($0)=\($1)" }.sorted().joined(separator: " "))")
+        }
     }
 }
