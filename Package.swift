@@ -109,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HonninCLITests",
-            dependencies: ["HonninCore", "HonninTesting", "honnin"],
+            dependencies: ["HonninCore", "HonninTesting", "honnin", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
     ]
