@@ -81,6 +81,7 @@ public final class SQLiteStore: Sendable {
         _ = try? await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
+    /// Runs `body`, turning any database error into a ``HonninError`` with code `storage_error`.
     func wrap<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
@@ -91,9 +92,9 @@ public final class SQLiteStore: Sendable {
         }
     }
 
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func wrap<T>(_ body: () async throws -> T) async throws -> T {
         do {
-            return try await pool.write(body)
+            return try await body()
         } catch let e as HonninError {
             throw e
         } catch {
@@ -101,14 +102,12 @@ public final class SQLiteStore: Sendable {
         }
     }
 
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await wrap { try await pool.write(body) }
+    }
+
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try await pool.read(body)
-        } catch let e as HonninError {
-            throw e
-        } catch {
-            throw HonninError(.storage, "\(error)")
-        }
+        try await wrap { try await pool.read(body) }
     }
 
     // MARK: Audit, inside a caller's transaction

@@ -15,9 +15,7 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON: {id, name, token}.") var json = false
 
         func run() async throws {
-            let resolved = try ResolvedCommon(common)
-            let env = try await HonninEnvironment.open(
-                resolved, logger: LogSetup.bootstrap(format: resolved.logFormat, level: resolved.logLevel), actor: "cli")
+            let (_, env) = try await common.open()
             let (key, token) = try await env.apiKeys.create(name: name, actor: "cli")
             if json {
                 let object = ["id": key.id.rawValue, "name": key.name, "token": token.revealed]
@@ -36,9 +34,7 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let resolved = try ResolvedCommon(common)
-            let env = try await HonninEnvironment.open(
-                resolved, logger: LogSetup.bootstrap(format: resolved.logFormat, level: resolved.logLevel), actor: "cli")
+            let (_, env) = try await common.open()
             let keys = try await env.apiKeys.repository.list()
             if json {
                 let rows: [[String: Any]] = keys.map {
@@ -63,9 +59,7 @@ struct APIKeyCommand: AsyncParsableCommand {
         @Argument(help: "The key id (key_…).") var id: String
 
         func run() async throws {
-            let resolved = try ResolvedCommon(common)
-            let env = try await HonninEnvironment.open(
-                resolved, logger: LogSetup.bootstrap(format: resolved.logFormat, level: resolved.logLevel), actor: "cli")
+            let (_, env) = try await common.open()
             guard let keyID = HonninID(parsing: id, kind: .apiKey) else { throw ValidationError("\(id) is not an API key id (key_…)") }
             if try await env.apiKeys.revoke(keyID, actor: "cli") {
                 say("revoked \(keyID.rawValue)")

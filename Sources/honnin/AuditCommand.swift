@@ -19,9 +19,7 @@ struct AuditCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let resolved = try ResolvedCommon(common)
-            let env = try await HonninEnvironment.open(
-                resolved, logger: LogSetup.bootstrap(format: resolved.logFormat, level: resolved.logLevel), actor: "cli")
+            let (resolved, env) = try await common.open()
             let keys: [AuditPublicKey] =
                 publicKeys.isEmpty
                 ? try env.keys.auditPublicKeys()

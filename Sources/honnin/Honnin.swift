@@ -65,18 +65,10 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        let resolved = try ResolvedCommon(common)
-        let logger = LogSetup.bootstrap(format: resolved.logFormat, level: resolved.logLevel)
-        let env = try await HonninEnvironment.open(resolved, logger: logger, actor: "cli")
-        let applied = try SchemaMigrationReport.current(env)
-        print(applied)
-    }
-}
-
-enum SchemaMigrationReport {
-    static func current(_ env: HonninEnvironment) throws -> String {
+        // Opening the environment applies pending migrations (and logs which).
+        let (_, env) = try await common.open()
         let pending = try env.store.pendingMigrations()
-        return pending.isEmpty ? "schema is up to date" : "pending: \(pending.joined(separator: ", "))"
+        say(pending.isEmpty ? "schema is up to date (\(SchemaMigrations.all.count) migrations)" : "pending: \(pending.joined(separator: ", "))")
     }
 }
 

@@ -15,9 +15,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "Data keys re-wrapped per transaction.") var batchSize = 500
 
         func run() async throws {
-            let resolved = try ResolvedCommon(common)
-            let env = try await HonninEnvironment.open(
-                resolved, logger: LogSetup.bootstrap(format: resolved.logFormat, level: resolved.logLevel), actor: "cli")
+            let (_, env) = try await common.open()
             guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be 1…10000") }
             let old = try await env.store.activeKEK()
             let (kek, total) = try await env.vault.rotate(actor: "cli", batchSize: batchSize) { p in

@@ -111,3 +111,12 @@ struct ResolvedCommon {
         }
     }
 }
+
+extension CommonOptions {
+    /// Resolves the shared settings, bootstraps logging and opens the data directory.
+    func open(actor: String = "cli") async throws -> (ResolvedCommon, HonninEnvironment) {
+        let resolved = try ResolvedCommon(self)
+        let logger = LogSetup.bootstrap(format: resolved.logFormat, level: resolved.logLevel)
+        return (resolved, try await HonninEnvironment.open(resolved, logger: logger, actor: actor))
+    }
+}
