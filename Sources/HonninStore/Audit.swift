@@ -196,8 +196,9 @@ public struct AuditReport: Sendable, Equatable {
 /// the first checkpoint whose signature no longer matches.
 public struct AuditVerifier {
     private let publicKeys: [String: Curve25519.Signing.PublicKey]
-    private var checkpoints: [Int64: AuditCheckpoint]
-    private let checkpointSeqs: [Int64]
+    /// Checkpoints in entry order, and the index of the next one to meet.
+    private let checkpoints: [AuditCheckpoint]
+    private var nextCheckpoint = 0
     private var previousHash: [UInt8] = AuditChain.genesis
     private var previousSeq: Int64 = 0
     private var lastCheckpointSeq: Int64 = 0
@@ -209,11 +210,10 @@ public struct AuditVerifier {
     ///   - defaultInterval: the interval to expect before the first checkpoint when none exists.
     public init(publicKeys: [AuditPublicKey], checkpoints: [AuditCheckpoint], defaultInterval: Int64) {
         self.publicKeys = Dictionary(publicKeys.map { ($0.id.rawValue, $0.key) }, uniquingKeysWith: { a, _ in a })
-        var map: [Int64: AuditCheckpoint] = [:]
-        for c in checkpoints { map[c.seq] = c }
-        self.checkpoints = map
-        self.checkpointSeqs = map.keys.sorted()
-        self.promisedInterval = checkpointSeqs.first.flatMap { map[$0]?.interval } ?? defaultInterval
+        var bySeq: [Int64: AuditCheckpoint] = [:]
+        for c in checkpoints { bySeq[c.seq] = c }
+        self.checkpoints = bySeq.values.sorted { $0.seq < $1.seq }
+        self.promisedInterval = self.checkpoints.first?.interval ?? defaultInterval
     }
 
     /// Checks the next entry. Returns false once the chain is known to be broken.
@@ -225,8 +225,16 @@ public struct AuditVerifier {
         let matches = digest.withUnsafeBytes { d in d.elementsEqual(hash) }
         guard matches else { return fail(seq, .hashMismatch) }
         previousSeq = seq
-        previousHash = Array(hash)
-        if let checkpoint = checkpoints[seq] {
+        // Same length (a digest matched it): copy in place, no allocation per entry.
+        previousHash.withUnsafeMutableBytes { $0.copyMemory(from: hash) }
+        while nextCheckpoint < checkpoints.count, checkpoints[nextCheckpoint].seq < seq {
+            // A checkpoint for an entry number that was skipped can only mean tampering; the
+            // sequence check above reports it, so just move past.
+            nextCheckpoint += 1
+        }
+        if nextCheckpoint < checkpoints.count, checkpoints[nextCheckpoint].seq == seq {
+            let checkpoint = checkpoints[nextCheckpoint]
+            nextCheckpoint += 1
             guard checkpoint.hash == previousHash else { return fail(seq, .checkpointMismatch) }
             guard let key = publicKeys[checkpoint.keyID] else { return fail(seq, .unknownCheckpointKey) }
             let message = AuditChain.checkpointMessage(seq: seq, hash: checkpoint.hash, interval: checkpoint.interval)
@@ -249,7 +257,7 @@ public struct AuditVerifier {
 
     /// Ends the walk: checkpoints beyond the last entry mean entries were removed.
     public mutating func finish() -> AuditReport {
-        if failure == nil, checkpointSeqs.last.map({ $0 > previousSeq }) == true {
+        if failure == nil, checkpoints.last.map({ $0.seq > previousSeq }) == true {
             failure = AuditReport.Failure(seq: previousSeq + 1, problem: .missingEntry)
         }
         if failure == nil, previousSeq - lastCheckpointSeq >= promisedInterval {
