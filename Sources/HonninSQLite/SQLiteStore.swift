@@ -146,20 +146,66 @@ extension SQLiteStore: AuditLogRepository {
 
     public func head() async throws -> AuditHead? { try await read { db in try Self.head(db) } }
 
-    /// Walks the chain in one read transaction (a consistent snapshot even while the server
-    /// appends), streaming rows without copying their bytes.
+    /// Walks the chain, streaming rows without copying their bytes. Each entry is checked against
+    /// its predecessor's stored hash, so the chain splits into parts verified concurrently, one
+    /// per core (parts of at least `minimumPart` entries); the first failure in chain order wins.
     public func verify(publicKeys: [AuditPublicKey], defaultInterval: Int64) async throws -> AuditReport {
-        try await read { db in
+        try await verify(publicKeys: publicKeys, defaultInterval: defaultInterval, parts: ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    public func verify(publicKeys: [AuditPublicKey], defaultInterval: Int64, parts: Int, minimumPart: Int64 = 20_000) async throws
+        -> AuditReport
+    {
+        let (checkpoints, minSeq, maxSeq) = try await read { db in
             let checkpoints = try Row.fetchAll(db, sql: "SELECT seq, hash, interval, key_id, signature FROM audit_checkpoints")
                 .map {
                     AuditCheckpoint(
                         seq: $0["seq"], hash: [UInt8]($0["hash"] as Data), interval: $0["interval"], keyID: $0["key_id"],
                         signature: [UInt8]($0["signature"] as Data))
                 }
-            var verifier = AuditVerifier(publicKeys: publicKeys, checkpoints: checkpoints, defaultInterval: defaultInterval)
+            let row = try Row.fetchOne(db, sql: "SELECT min(seq), max(seq) FROM audit_entries")
+            return (checkpoints, (row?[0] as Int64?) ?? 1, (row?[1] as Int64?) ?? 0)
+        }
+        guard minSeq >= 1 else {
+            return AuditReport(entries: 0, checkpoints: 0, unsignedTail: 0, failure: .init(seq: 1, problem: .sequenceGap))
+        }
+        let count = max(1, min(Int64(max(1, parts)), maxSeq / minimumPart))
+        let size = (maxSeq + count - 1) / max(count, 1)
+        let ranges = (0..<count).map { i in (i * size + 1, min(maxSeq, (i + 1) * size)) }.filter { $0.0 <= $0.1 }
+        if ranges.count <= 1 {
+            return try await verifyPart(1, maxSeq, isLast: true, publicKeys, checkpoints, defaultInterval)
+        }
+        let reports = try await withThrowingTaskGroup(of: (Int, AuditReport).self) { group in
+            for (i, (lo, hi)) in ranges.enumerated() {
+                group.addTask {
+                    (i, try await self.verifyPart(lo, hi, isLast: i == ranges.count - 1, publicKeys, checkpoints, defaultInterval))
+                }
+            }
+            var out = [AuditReport?](repeating: nil, count: ranges.count)
+            for try await (i, r) in group { out[i] = r }
+            return out.compactMap { $0 }
+        }
+        let last = reports[reports.count - 1]
+        return AuditReport(
+            entries: reports.first { !$0.ok }?.entries ?? last.entries, checkpoints: reports.reduce(0) { $0 + $1.checkpoints },
+            unsignedTail: last.unsignedTail, failure: reports.first { !$0.ok }?.failure)
+    }
+
+    private func verifyPart(
+        _ lo: Int64, _ hi: Int64, isLast: Bool, _ publicKeys: [AuditPublicKey], _ checkpoints: [AuditCheckpoint], _ defaultInterval: Int64
+    ) async throws -> AuditReport {
+        try await read { db in
+            var start: (seq: Int64, hash: [UInt8])? = nil
+            if lo > 1 {
+                let previous = try Data.fetchOne(db, sql: "SELECT hash FROM audit_entries WHERE seq = ?", arguments: [lo - 1])
+                start = (lo - 1, previous.map { [UInt8]($0) } ?? [])
+            }
+            var verifier = AuditVerifier(publicKeys: publicKeys, checkpoints: checkpoints, defaultInterval: defaultInterval, after: start)
             // The hot loop steps SQLite directly and hands the column bytes to the verifier in
-            // place: no allocation per entry, so verification runs close to SHA-256 speed.
-            let statement = try db.makeStatement(sql: "SELECT seq, body, hash FROM audit_entries ORDER BY seq")
+            // place: no allocation per entry.
+            let statement = try db.makeStatement(
+                sql: "SELECT seq, body, hash FROM audit_entries WHERE seq BETWEEN ? AND ? ORDER BY seq")
+            statement.arguments = [lo, isLast ? Int64.max : hi]
             let stmt = statement.sqliteStatement
             defer { sqlite3_reset(stmt) }
             while true {
@@ -174,7 +220,7 @@ extension SQLiteStore: AuditLogRepository {
                 let hash = UnsafeRawBufferPointer(start: sqlite3_column_blob(stmt, 2), count: Int(sqlite3_column_bytes(stmt, 2)))
                 if !verifier.check(seq: seq, body: body, hash: hash) { break }
             }
-            return verifier.finish()
+            return isLast ? verifier.finish() : verifier.finishPart(through: hi)
         }
     }
 }

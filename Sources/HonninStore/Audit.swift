@@ -180,12 +180,20 @@ public struct AuditReport: Sendable, Equatable {
         }
     }
 
+    /// The last entry number read (all of them when the chain is intact).
     public let entries: Int64
     public let checkpoints: Int
     /// Entries after the newest checkpoint: protected by the hash chain but not yet by a signature.
     public let unsignedTail: Int64
     public let failure: Failure?
     public var ok: Bool { failure == nil }
+
+    public init(entries: Int64, checkpoints: Int, unsignedTail: Int64, failure: Failure?) {
+        self.entries = entries
+        self.checkpoints = checkpoints
+        self.unsignedTail = unsignedTail
+        self.failure = failure
+    }
 }
 
 /// Walks a chain entry by entry (O(1) memory besides the checkpoints) and reports the first
@@ -208,13 +216,29 @@ public struct AuditVerifier {
 
     /// - Parameters:
     ///   - defaultInterval: the interval to expect before the first checkpoint when none exists.
-    public init(publicKeys: [AuditPublicKey], checkpoints: [AuditCheckpoint], defaultInterval: Int64) {
+    ///   - start: to verify a later part of the chain on its own (in parallel with the part
+    ///     before it), the stored seq and hash of the entry just before that part. The part
+    ///     before is responsible for that entry and for every checkpoint up to it.
+    public init(
+        publicKeys: [AuditPublicKey], checkpoints: [AuditCheckpoint], defaultInterval: Int64,
+        after start: (seq: Int64, hash: [UInt8])? = nil
+    ) {
         self.publicKeys = Dictionary(publicKeys.map { ($0.id.rawValue, $0.key) }, uniquingKeysWith: { a, _ in a })
         var bySeq: [Int64: AuditCheckpoint] = [:]
         for c in checkpoints { bySeq[c.seq] = c }
         self.checkpoints = bySeq.values.sorted { $0.seq < $1.seq }
         self.promisedInterval = self.checkpoints.first?.interval ?? defaultInterval
+        if let start {
+            previousSeq = start.seq
+            previousHash = start.hash.count == 32 ? start.hash : AuditChain.genesis
+            nextCheckpoint = self.checkpoints.firstIndex { $0.seq > start.seq } ?? self.checkpoints.count
+            if nextCheckpoint > 0 {
+                lastCheckpointSeq = self.checkpoints[nextCheckpoint - 1].seq
+                promisedInterval = max(1, self.checkpoints[nextCheckpoint - 1].interval)
+            }
+        }
     }
+
 
     /// Checks the next entry. Returns false once the chain is known to be broken.
     public mutating func check(seq: Int64, body: UnsafeRawBufferPointer, hash: UnsafeRawBufferPointer) -> Bool {
@@ -253,6 +277,13 @@ public struct AuditVerifier {
     private mutating func fail(_ seq: Int64, _ problem: AuditReport.Problem) -> Bool {
         failure = AuditReport.Failure(seq: seq, problem: problem)
         return false
+    }
+
+    /// Ends a part that should have reached entry `last`: a shorter walk means entries are missing.
+    public mutating func finishPart(through last: Int64) -> AuditReport {
+        if failure == nil, previousSeq < last { failure = AuditReport.Failure(seq: previousSeq + 1, problem: .sequenceGap) }
+        return AuditReport(
+            entries: previousSeq, checkpoints: checkedCheckpoints, unsignedTail: previousSeq - lastCheckpointSeq, failure: failure)
     }
 
     /// Ends the walk: checkpoints beyond the last entry mean entries were removed.

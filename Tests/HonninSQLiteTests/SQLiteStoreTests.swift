@@ -143,6 +143,44 @@ struct SQLiteStoreTests {
         #expect(try await h.verify().ok)
     }
 
+    @Test("verifying in parallel parts finds exactly what a single walk finds")
+    func parallelVerification() async throws {
+        let h = try SQLiteHarness(interval: 7)
+        defer { h.dir.remove() }
+        for i in 0..<1000 {
+            try await h.store.append(AuditEvent(action: "test.event", actor: "cli", subject: "vlt_\(i)", at: h.clock.now()))
+        }
+        func both() async throws -> (AuditReport, AuditReport) {
+            let one = try await h.store.verify(publicKeys: [h.signing.publicKey], defaultInterval: 7, parts: 1)
+            let four = try await h.store.verify(publicKeys: [h.signing.publicKey], defaultInterval: 7, parts: 4, minimumPart: 50)
+            return (one, four)
+        }
+        var (one, four) = try await both()
+        #expect(one.ok && four.ok)
+        #expect(one == four)
+        #expect(four.checkpoints == 142 && four.unsignedTail == 6)
+        // Parts are 1–250, 251–500, 501–750, 751–1000: tamper on and around the boundaries.
+        for seq in [1, 249, 250, 251, 252, 500, 501, 750, 999, 1000] {
+            let original = try await h.store.pool.read { db in try Data.fetchOne(db, sql: "SELECT body FROM audit_entries WHERE seq = ?", arguments: [seq])! }
+            var altered = [UInt8](original)
+            altered[10] ^= 1
+            try await h.tamper("UPDATE audit_entries SET body = ? WHERE seq = ?", [Data(altered), seq])
+            (one, four) = try await both()
+            #expect(one.failure?.seq == Int64(seq))
+            #expect(four.failure == one.failure, "tampered entry \(seq)")
+            try await h.tamper("UPDATE audit_entries SET body = ? WHERE seq = ?", [original, seq])
+        }
+        // A deleted entry at a part boundary, and a deleted checkpoint just before one.
+        try await h.tamper("DELETE FROM audit_entries WHERE seq = 251")
+        (one, four) = try await both()
+        #expect(one.failure == .init(seq: 251, problem: .sequenceGap))
+        #expect(four.failure == one.failure)
+        try await h.tamper("DELETE FROM audit_checkpoints WHERE seq = 245")
+        (one, four) = try await both()
+        #expect(one.failure?.seq == 245)
+        #expect(four.failure == one.failure)
+    }
+
     @Test("the audit tables refuse updates and deletes")
     func appendOnly() async throws {
         let h = try SQLiteHarness()
