@@ -36,6 +36,9 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "PRAGMA secure_delete = ON")
             // Bound the WAL file's size after checkpoints (64 MiB).
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+            // Read through memory-mapped I/O (up to 256 MiB of the file) instead of a copy per
+            // page: long scans such as `audit verify` are several times faster.
+            try db.execute(sql: "PRAGMA mmap_size = 268435456")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
