@@ -43,8 +43,9 @@ public enum OpenAPIDocument {
 public func buildRouter(_ services: HonninServices) -> Router<HonninRequestContext> {
     let router = Router(context: HonninRequestContext.self)
     let routeTable = RouteTable()
-    router.add(middleware: ProblemMiddleware(routes: { routeTable.routes }, maxBody: services.maxBodyBytes))
+    // Outermost first: security headers also go on problem responses.
     router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: ProblemMiddleware(routes: { routeTable.routes }, maxBody: services.maxBodyBytes))
     router.add(middleware: MetricsMiddleware())
 
     router.get("/healthz") { _, _ in

@@ -103,6 +103,8 @@ struct APITests {
         try await h.test { client in
             let missing = try await client.execute(uri: "/v1/whoami", method: .get)
             try expectProblem(missing, .unauthorized, "missing_api_key")
+            #expect(missing.headers[.xContentTypeOptions] == "nosniff")
+            #expect(missing.headers[.cacheControl] == "no-store")
             #expect(missing.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
             for header in ["Basic abc", "Bearer", "Bearer nope", "Bearer \(forged)", "Bearer \(otherToken.revealed)", "Token \(h.token)"] {
                 let r = try await client.execute(uri: "/v1/whoami", method: .get, headers: [.authorization: header])
