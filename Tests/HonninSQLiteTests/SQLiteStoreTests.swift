@@ -256,6 +256,14 @@ struct SQLiteStoreTests {
         let vault = Vault(repository: h.store, keys: fresh, clock: h.clock, random: SystemRandom())
         await #expect(throws: HonninError(.keyUnavailable, "")) { try await vault.open(id) }
         await #expect(throws: HonninError(.keyUnavailable, "")) { try await vault.bootstrap(actor: "t") }
+        // Malformed key files are refused with the same typed error, never a crash.
+        let path = h.keys.directory.appendingPathComponent("\(kek.rawValue).key")
+        for bad in ["", "{", "[]", "{\"id\":\"\(kek.rawValue)\",\"kind\":\"kek\",\"key\":\"AAAA\"}",
+                    "{\"id\":\"kek_other\",\"kind\":\"kek\",\"key\":\"\(String(repeating: "A", count: 43))\"}", "\u{0}\u{1}"] {
+            try Data(bad.utf8).write(to: path)
+            let store = try FileKeyMaterialStore(directory: h.keys.directory)
+            #expect(throws: HonninError(.keyUnavailable, "")) { try store.kek(kek) }
+        }
     }
 }
 
