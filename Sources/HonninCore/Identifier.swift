@@ -14,7 +14,6 @@ public struct HonninID: Hashable, Sendable, Codable, CustomStringConvertible, Co
         public static let vaultRecord = Kind("vlt")
         public static let keyEncryptionKey = Kind("kek")
         public static let auditSigningKey = Kind("ask")
-        public static let request = Kind("req")
     }
 
     static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)

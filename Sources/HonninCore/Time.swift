@@ -36,16 +36,18 @@ public struct SystemRandom: RandomSource {
 /// RFC 3339 timestamps with millisecond precision in UTC, as used in the API and in audit entries.
 public enum Timestamp {
     public static func format(_ date: Date) -> String {
-        date.formatted(
-            Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!)
-                .year().month().day().time(includingFractionalSeconds: true)
-                .timeSeparator(.colon).dateSeparator(.dash).timeZone(separator: .omitted)
-        ).replacingOccurrences(of: "+0000", with: "Z")
+        // Whole seconds through the formatter (which writes UTC as `Z`), milliseconds by hand:
+        // formatting a binary fraction directly can print .122 for .123.
+        let ms = milliseconds(date)
+        let fraction = ((ms % 1000) + 1000) % 1000  // 0...999 also before 1970
+        let base = Date.ISO8601FormatStyle().format(Date(timeIntervalSince1970: Double((ms - fraction) / 1000)))
+        let digits = String(fraction)
+        return base.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
     }
 
-    /// Milliseconds since the Unix epoch, the storage form of instants.
+    /// Milliseconds since the Unix epoch (nearest), the storage form of instants.
     public static func milliseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 
     public static func date(milliseconds: Int64) -> Date {

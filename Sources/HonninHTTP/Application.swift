@@ -5,6 +5,7 @@ import HonninStore
 import Hummingbird
 import Logging
 import Prometheus
+import Synchronization
 
 /// Everything the HTTP layer needs, wired by the executable (or a test).
 public struct HonninServices: Sendable {
@@ -102,8 +103,6 @@ final class RouteTable: Sendable {
     var routes: [(path: String, method: HTTPRequest.Method)] { storage.get() }
     func set(_ routes: [(path: String, method: HTTPRequest.Method)]) { storage.set(routes) }
 }
-
-import Synchronization
 
 final class LockedValue<T: Sendable>: Sendable {
     private let mutex: Mutex<T>

@@ -7,7 +7,7 @@ import Synchronization
 /// A clock that stands still until told to move. Test support only.
 public final class FixedClock: WallClock {
     private let current: Mutex<Date>
-    public init(_ date: Date = Date(timeIntervalSince1970: 1_798_675_200)) { current = Mutex(date) }  // 2027-01-01T00:00:00Z
+    public init(_ date: Date = Date(timeIntervalSince1970: 1_798_761_600)) { current = Mutex(date) }  // 2027-01-01T00:00:00Z
     public func now() -> Date { current.withLock { $0 } }
     public func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }

@@ -80,6 +80,19 @@ struct BytesTests {
     }
 }
 
+@Suite("Timestamp")
+struct TimestampTests {
+    @Test("RFC 3339 in UTC with milliseconds, and millisecond storage round-trips")
+    func format() {
+        let date = Date(timeIntervalSince1970: 1_798_761_600.123)
+        #expect(Timestamp.format(date) == "2027-01-01T00:00:00.123Z")
+        #expect(Timestamp.milliseconds(date) == 1_798_761_600_123)
+        #expect(Timestamp.format(Timestamp.date(milliseconds: 1_798_761_600_123)) == "2027-01-01T00:00:00.123Z")
+        #expect(Timestamp.format(Timestamp.date(milliseconds: 1_798_761_600_007)) == "2027-01-01T00:00:00.007Z")
+        #expect(Timestamp.format(Timestamp.date(milliseconds: -1)) == "1969-12-31T23:59:59.999Z")
+    }
+}
+
 @Suite("Language")
 struct LanguageTests {
     @Test("negotiates Accept-Language with quality values; Japanese by default", arguments: [
