@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .library(name: "HonninCore", targets: ["HonninCore"]),
         .library(name: "HonninStore", targets: ["HonninStore"]),
+        .library(name: "HonninPolicy", targets: ["HonninPolicy"]),
         .library(name: "HonninSQLite", targets: ["HonninSQLite"]),
         .library(name: "HonninHTTP", targets: ["HonninHTTP"]),
         .executable(name: "honnin", targets: ["honnin"]),
@@ -33,6 +34,13 @@ let package = Package(
         // Layer 0: foundation values, no I/O.
         .target(
             name: "HonninCore",
+            swiftSettings: strict
+        ),
+        // Layer 2: levels, the method catalogue (data), risk → required levels → ranked methods.
+        .target(
+            name: "HonninPolicy",
+            dependencies: ["HonninCore"],
+            resources: [.copy("Resources/catalogue.json")],
             swiftSettings: strict
         ),
         // Layer 2: repository protocols, envelope encryption, audit chain, in-memory implementations.
@@ -88,6 +96,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "HonninCoreTests", dependencies: ["HonninCore", "HonninTesting"], swiftSettings: strict),
+        .testTarget(name: "HonninPolicyTests", dependencies: ["HonninPolicy", "HonninCore"], swiftSettings: strict),
         .testTarget(
             name: "HonninStoreTests",
             dependencies: ["HonninStore", "HonninTesting", .product(name: "Crypto", package: "swift-crypto")],
