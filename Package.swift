@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "HonninPolicy",
             dependencies: ["HonninCore"],
-            resources: [.copy("Resources/catalogue.json")],
+            resources: [.copy("Resources/catalogue.json"), .copy("Resources/presets")],
             swiftSettings: strict
         ),
         // Layer 2: repository protocols, envelope encryption, audit chain, in-memory implementations.
@@ -78,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "honnin",
             dependencies: [
-                "HonninCore", "HonninStore", "HonninSQLite", "HonninHTTP",
+                "HonninCore", "HonninStore", "HonninSQLite", "HonninHTTP", "HonninPolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

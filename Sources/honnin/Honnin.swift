@@ -16,7 +16,7 @@ struct Honnin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "honnin",
         abstract: "Honnin (本人): digital identity verification server.",
-        subcommands: [Serve.self, Migrate.self, APIKeyCommand.self, KeysCommand.self, AuditCommand.self],
+        subcommands: [Serve.self, Migrate.self, APIKeyCommand.self, KeysCommand.self, AuditCommand.self, Assess.self],
         defaultSubcommand: nil)
 }
 

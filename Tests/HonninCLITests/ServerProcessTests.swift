@@ -211,6 +211,31 @@ struct ServerProcessTests {
     }
 }
 
+@Suite("honnin assess")
+struct AssessCommandTests {
+    @Test("explains a preset in Japanese by default, and as JSON with integer levels")
+    func assess() throws {
+        let text = try HonninBinary.run(["assess", "--preset", "jfa-age"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("必要な保証レベル"))
+        #expect(text.stdout.contains("身元確認 IAL2"))
+        #expect(text.stdout.contains("当人認証 AAL1"))
+        #expect(text.stdout.contains("1. jpki-signature"))
+        let json = try HonninBinary.run(["assess", "--preset", "hansyuho-2027", "--json", "--lang", "en"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let required = try #require(object["required"] as? [String: Any])
+        #expect(required["ial"] as? Int == 2 && required["aal"] as? Int == 2)
+        let methods = try #require(object["methods"] as? [[String: String]])
+        #expect(methods.map { $0["id"]! } == ["jpki-signature", "ic-chip"])
+        let excluded = try #require(object["excluded"] as? [[String: String]])
+        #expect(excluded.allSatisfy { !($0["reason"] ?? "").isEmpty })
+        let list = try HonninBinary.run(["assess", "--list-presets"])
+        #expect(list.stdout.split(separator: "\n").count == 7)
+        let bad = try HonninBinary.run(["assess", "--preset", "nope"])
+        #expect(bad.status != 0 && bad.stderr.contains("no such preset"))
+    }
+}
+
 actor Acknowledged {
     private var items: [(String, String)] = []
     func add(_ id: String, _ value: String) { items.append((id, value)) }
