@@ -1,23 +1,31 @@
 import HonninCore
 
-/// 身元確認保証レベル: identity assurance level 1–3 as the Japanese government guideline
-/// (DS-500, 2019) defines them; the definitions are data in the method catalogue.
-public struct IdentityAssuranceLevel: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+/// Which scale a level belongs to; gives the label ("IAL", "AAL").
+public protocol AssuranceScale: Sendable {
+    static var label: String { get }
+}
+
+public enum IdentityScale: AssuranceScale { public static let label = "IAL" }
+public enum AuthenticatorScale: AssuranceScale { public static let label = "AAL" }
+
+/// A level 1–3 of the Japanese government guideline (DS-500, 2019) on one scale. The level
+/// definitions are data in the method catalogue. Encoded as the bare integer.
+public struct AssuranceLevel<Scale: AssuranceScale>: RawRepresentable, Hashable, Comparable, Sendable, Codable,
+    CustomStringConvertible
+{
     public let rawValue: Int
     public init?(rawValue: Int) {
         guard (1...3).contains(rawValue) else { return nil }
         self.rawValue = rawValue
     }
-    public static let ial1 = IdentityAssuranceLevel(rawValue: 1)!
-    public static let ial2 = IdentityAssuranceLevel(rawValue: 2)!
-    public static let ial3 = IdentityAssuranceLevel(rawValue: 3)!
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
-    public var description: String { "IAL\(rawValue)" }
+    public var description: String { "\(Scale.label)\(rawValue)" }
 
     public init(from decoder: any Decoder) throws {
         let n = try decoder.singleValueContainer().decode(Int.self)
         guard let level = Self(rawValue: n) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "IAL must be 1, 2 or 3, not \(n)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "\(Scale.label) must be 1, 2 or 3, not \(n)"))
         }
         self = level
     }
@@ -27,28 +35,19 @@ public struct IdentityAssuranceLevel: RawRepresentable, Hashable, Comparable, Se
     }
 }
 
-/// 当人認証保証レベル: authenticator assurance level 1–3 (DS-500, 2019).
-public struct AuthenticatorAssuranceLevel: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
-    public let rawValue: Int
-    public init?(rawValue: Int) {
-        guard (1...3).contains(rawValue) else { return nil }
-        self.rawValue = rawValue
-    }
-    public static let aal1 = AuthenticatorAssuranceLevel(rawValue: 1)!
-    public static let aal2 = AuthenticatorAssuranceLevel(rawValue: 2)!
-    public static let aal3 = AuthenticatorAssuranceLevel(rawValue: 3)!
-    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
-    public var description: String { "AAL\(rawValue)" }
+/// 身元確認保証レベル (identity assurance level).
+public typealias IdentityAssuranceLevel = AssuranceLevel<IdentityScale>
+/// 当人認証保証レベル (authenticator assurance level).
+public typealias AuthenticatorAssuranceLevel = AssuranceLevel<AuthenticatorScale>
 
-    public init(from decoder: any Decoder) throws {
-        let n = try decoder.singleValueContainer().decode(Int.self)
-        guard let level = Self(rawValue: n) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "AAL must be 1, 2 or 3, not \(n)"))
-        }
-        self = level
-    }
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(rawValue)
-    }
+extension AssuranceLevel where Scale == IdentityScale {
+    public static var ial1: Self { Self(rawValue: 1)! }
+    public static var ial2: Self { Self(rawValue: 2)! }
+    public static var ial3: Self { Self(rawValue: 3)! }
+}
+
+extension AssuranceLevel where Scale == AuthenticatorScale {
+    public static var aal1: Self { Self(rawValue: 1)! }
+    public static var aal2: Self { Self(rawValue: 2)! }
+    public static var aal3: Self { Self(rawValue: 3)! }
 }
