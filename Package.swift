@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "HonninHTTP",
             dependencies: [
-                "HonninCore", "HonninStore",
+                "HonninCore", "HonninStore", "HonninPolicy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(
             name: "HonninHTTPTests",
             dependencies: [
-                "HonninHTTP", "HonninSQLite", "HonninStore", "HonninTesting",
+                "HonninHTTP", "HonninSQLite", "HonninStore", "HonninPolicy", "HonninTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

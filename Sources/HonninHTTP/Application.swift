@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HonninCore
+import HonninPolicy
 import HonninStore
 import Hummingbird
 import Logging
@@ -14,17 +15,23 @@ public struct HonninServices: Sendable {
     /// True when the database answers (for `/readyz`).
     public var readiness: @Sendable () async -> Bool
     public var metrics: PrometheusCollectorRegistry
+    public var policy: PolicyEngine
+    /// Today's date (`YYYY-MM-DD`) for assessments that give none.
+    public var today: @Sendable () -> String
     /// Largest accepted JSON request body, in bytes.
     public var maxBodyBytes: Int
 
     public init(
         apiKeys: APIKeyService, vault: Vault, readiness: @escaping @Sendable () async -> Bool,
-        metrics: PrometheusCollectorRegistry, maxBodyBytes: Int = 1 << 20
+        metrics: PrometheusCollectorRegistry, policy: PolicyEngine,
+        today: @escaping @Sendable () -> String = { String(Timestamp.format(Date()).prefix(10)) }, maxBodyBytes: Int = 1 << 20
     ) {
         self.apiKeys = apiKeys
         self.vault = vault
         self.readiness = readiness
         self.metrics = metrics
+        self.policy = policy
+        self.today = today
         self.maxBodyBytes = maxBodyBytes
     }
 }
@@ -74,6 +81,8 @@ public func buildRouter(_ services: HonninServices) -> Router<HonninRequestConte
         try JSONBody.response(WhoAmI(id: context.apiKey!.id.rawValue, name: context.apiKey!.name))
     }
     VaultRoutes(vault: services.vault, maxBody: services.maxBodyBytes).register(on: v1.group("vault/records"))
+    PolicyRoutes(engine: services.policy, maxBody: services.maxBodyBytes, today: services.today).register(on: v1)
+    PolicyDesignerPage(engine: services.policy, today: services.today).register(on: router)
 
     routeTable.set(router.routes.map { ($0.path.description, $0.method) })
     return router

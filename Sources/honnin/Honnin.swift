@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HonninCore
 import HonninHTTP
+import HonninPolicy
 import HonninSQLite
 import HonninStore
 import Hummingbird
@@ -45,7 +46,7 @@ struct Serve: AsyncParsableCommand {
         let store = env.store
         let services = HonninServices(
             apiKeys: env.apiKeys, vault: env.vault, readiness: { await store.isReachable() }, metrics: registry,
-            maxBodyBytes: maxBody)
+            policy: PolicyEngine(catalogue: try MethodCatalogue.bundled()), maxBodyBytes: maxBody)
         let app = buildApplication(services, host: host, port: port, logger: logger) { bound in
             logger.notice("listening", metadata: ["address": "http://\(host):\(bound)", "port": "\(bound)"])
         }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HonninCore
 import HonninHTTP
+import HonninPolicy
 import HonninStore
 import HonninTesting
 import Hummingbird
@@ -32,7 +33,7 @@ struct APIHarness {
         let ready = self.ready
         return HonninServices(
             apiKeys: harness.apiKeys, vault: harness.vault, readiness: { ready }, metrics: PrometheusCollectorRegistry(),
-            maxBodyBytes: 4096)
+            policy: PolicyEngine(catalogue: try! MethodCatalogue.bundled()), today: { "2026-11-29" }, maxBodyBytes: 4096)
     }
 
     func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
