@@ -35,7 +35,7 @@ public struct Assessment: Sendable {
 ///   (800-63-3 §6 Fig. 6-1 steps 1–2).
 /// - `personal-information-online`: AAL2 or higher when signing in exposes personal information
 ///   (800-63-3 §6 Table 6-2).
-/// - `aml-obliged`: IAL2 or higher and only the ordinance's methods for a 犯収法 特定事業者, by
+/// - `aml-obliged` / `mobile-act`: IAL2 or higher and only the methods the law accepts, by
 ///   transaction date (the 2025 amendment leaves IC chip + face and JPKI from 2027-04-01).
 /// - sector rules from the profile (e.g. the JFA guideline's IAL2+ / AAL1+).
 public struct PolicyEngine: Sendable {
@@ -65,7 +65,6 @@ public struct PolicyEngine: Sendable {
     public func assess(_ profile: ServiceProfile, today: String) -> Assessment {
         let date = profile.date ?? today
         let afterAmendment = date >= Self.amlAmendmentDate
-        let aml = profile.obligations.aml || profile.obligations.mobile_act
 
         // Identity assurance: the highest level any rule requires.
         var ialCandidates: [(Int, String, BilingualText, String)] = []
@@ -83,11 +82,15 @@ public struct PolicyEngine: Sendable {
                      en: "Validated attributes are needed; from the impact of a proofing failure (worst \(Self.worst(profile.proofing_impact)))"),
                  "nist-800-63-4"))
         }
-        if aml {
+        if profile.obligations.aml {
             ialCandidates.append(
                 (2, "aml-obliged",
-                 BilingualText(ja: "犯収法（または携帯電話不正利用防止法）の取引時確認が必要", en: "Verification required by the AML act (or the mobile phone act)"),
-                 "aml-ordinance-2025"))
+                 BilingualText(ja: "犯収法の取引時確認が必要", en: "Verification required by the AML act"), "aml-ordinance-2025"))
+        }
+        if profile.obligations.mobile_act {
+            ialCandidates.append(
+                (2, "mobile-act",
+                 BilingualText(ja: "携帯電話不正利用防止法の本人確認が必要", en: "Verification required by the mobile phone act"), "mobile-act"))
         }
         for rule in profile.sector_rules {
             if let ial = rule.ial {
@@ -126,7 +129,7 @@ public struct PolicyEngine: Sendable {
         var excluded: [Assessment.RankedMethod] = []
         var acceptable: [MethodCatalogue.ProofingMethod] = []
         for m in catalogue.proofing {
-            if let reason = exclusion(m, profile: profile, ial: ial, aml: aml, afterAmendment: afterAmendment, date: date) {
+            if let reason = exclusion(m, profile: profile, ial: ial, afterAmendment: afterAmendment, date: date) {
                 excluded.append(.init(id: m.id, reason: reason))
             } else {
                 acceptable.append(m)
@@ -170,8 +173,7 @@ public struct PolicyEngine: Sendable {
     }
 
     func exclusion(
-        _ m: MethodCatalogue.ProofingMethod, profile: ServiceProfile, ial: IdentityAssuranceLevel, aml: Bool, afterAmendment: Bool,
-        date: String
+        _ m: MethodCatalogue.ProofingMethod, profile: ServiceProfile, ial: IdentityAssuranceLevel, afterAmendment: Bool, date: String
     ) -> BilingualText? {
         if m.ial_from_source == true {
             if !profile.constraints.reliance {
@@ -180,7 +182,15 @@ public struct PolicyEngine: Sendable {
         } else if let reached = m.gov_ial, reached < ial {
             return BilingualText(ja: "身元確認レベル\(reached.rawValue)で、レベル\(ial.rawValue)に届かない", en: "Reaches IAL\(reached.rawValue); IAL\(ial.rawValue) is required")
         }
-        if aml {
+        if profile.obligations.mobile_act {
+            let valid = afterAmendment ? m.legal.mobile_act_valid_from_2027_04_01 : m.legal.mobile_act_valid_before_2027_04_01
+            if !valid {
+                return BilingualText(
+                    ja: "携帯電話不正利用防止法の本人確認に使えない（\(date)、カタログの設定）",
+                    en: "Not usable for the mobile phone act's verification (\(date), as the catalogue is set)")
+            }
+        }
+        if profile.obligations.aml {
             let valid = afterAmendment ? m.legal.aml_valid_from_2027_04_01 : m.legal.aml_valid_before_2027_04_01
             if !valid {
                 return m.legal.aml_method == nil

@@ -49,6 +49,8 @@ public struct MethodCatalogue: Codable, Sendable {
         public let en: String
         public let ial: [String: String]
         public let aal: [String: String]?
+        /// How federation assurance relates, where the scale has FALs (DS-500 has none).
+        public let fal: BilingualText?
         public let source: String
         public let confidence: Confidence
     }
@@ -79,6 +81,11 @@ public struct MethodCatalogue: Codable, Sendable {
         public let aml_valid_from_2027_04_01: Bool
         public let source: String
         public let confidence: Confidence?
+        /// Valid for a mobile-contract verification under the 携帯電話不正利用防止法, before and from
+        /// 2027-04-01. Unconfirmed facts (defaults mirror the 犯収法): edit the catalogue to change them.
+        public let mobile_act_valid_before_2027_04_01: Bool
+        public let mobile_act_valid_from_2027_04_01: Bool
+        public let mobile_act_confidence: Confidence
     }
 
     public struct ChipVariant: Codable, Sendable {
@@ -225,6 +232,9 @@ public struct MethodCatalogue: Codable, Sendable {
             }
             if (m.legal.aml_valid_before_2027_04_01 || m.legal.aml_valid_from_2027_04_01) && m.legal.aml_method == nil {
                 throw ValidationError(row: row, reason: "a method valid under the AML act names its aml_method")
+            }
+            if (m.legal.mobile_act_valid_before_2027_04_01 || m.legal.mobile_act_valid_from_2027_04_01) && m.legal.aml_method == nil {
+                throw ValidationError(row: row, reason: "a method valid under the mobile phone act names its aml_method")
             }
             if m.legal.aml_method == "image-and-face" && m.legal.aml_valid_from_2027_04_01 {
                 throw ValidationError(row: row, reason: "the 2025 amendment abolishes image-based methods from 2027-04-01")

@@ -13,7 +13,7 @@ struct AssessmentTests {
         ("jfa-age", 2, 1, "jfa-2023", "jpki-signature"),
         ("hansyuho", 2, 2, "aml-obliged", "jpki-signature"),
         ("hansyuho-2027", 2, 2, "aml-obliged", "jpki-signature"),
-        ("mobile-contract", 2, 2, "aml-obliged", "jpki-signature"),
+        ("mobile-contract", 2, 2, "mobile-act", "jpki-signature"),
         ("c2c-payout", 2, 2, "nist-impact-table", "jpki-signature"),
         ("dating-age", 2, 2, "nist-impact-table", "jpki-signature"),
         ("low-risk", 1, 1, "no-personal-information", "self-declared"),
@@ -98,8 +98,11 @@ struct AssessmentTests {
             }
             for m in a.authentication { #expect(try #require(catalogue.authenticationMethod(m.id)).aal >= a.aal.level) }
             // No method invalid for obliged businesses after 2027-04-01 is recommended to one dated after it.
-            if (p.obligations.aml || p.obligations.mobile_act), a.date >= "2027-04-01" {
+            if p.obligations.aml, a.date >= "2027-04-01" {
                 for m in a.proofing { #expect(catalogue.proofingMethod(m.id)!.legal.aml_valid_from_2027_04_01, "\(p.id) \(m.id)") }
+            }
+            if p.obligations.mobile_act, a.date >= "2027-04-01" {
+                for m in a.proofing { #expect(catalogue.proofingMethod(m.id)!.legal.mobile_act_valid_from_2027_04_01, "\(p.id) \(m.id)") }
             }
             // Every method is either recommended or excluded with a reason, never both or neither.
             let all = Set(catalogue.proofing.map(\.id) + catalogue.authentication.map(\.id))
