@@ -21,6 +21,13 @@ struct PolicyDesignerPage {
         ("safety", "生命・身体・健康への危害", "Harm to life, safety or health"),
         ("legal", "法令・契約違反", "Non-compliance with laws or contracts"),
     ]
+    /// Checkbox parameters and the profile member each sets (parsing and the download link share it).
+    static let flags: [(name: String, member: any WritableKeyPath<ServiceProfile, Bool> & Sendable)] = [
+        ("needs_pi", \.needs_personal_information), ("self_asserted", \.self_asserted_acceptable),
+        ("pi_online", \.personal_information_online), ("aml", \.obligations.aml), ("mobile", \.obligations.mobile_act),
+        ("nfc", \.constraints.nfc), ("pin", \.constraints.pin), ("instant", \.constraints.instant_decision),
+        ("review", \.constraints.human_review), ("reliance", \.constraints.reliance),
+    ]
     static let impacts: [(Impact, String, String)] = [(.none, "なし", "none"), (.low, "低", "low"), (.moderate, "中", "moderate"), (.high, "高", "high")]
 
     func register(on router: Router<HonninRequestContext>) {
@@ -58,17 +65,8 @@ struct PolicyDesignerPage {
                 if let v = q["p_\(c.key)"].flatMap({ Impact(rawValue: String($0)) }) { set(&p.proofing_impact, c.key, v) }
                 if let v = q["a_\(c.key)"].flatMap({ Impact(rawValue: String($0)) }) { set(&p.authentication_impact, c.key, v) }
             }
-            p.needs_personal_information = q["needs_pi"] != nil
-            p.self_asserted_acceptable = q["self_asserted"] != nil
-            p.personal_information_online = q["pi_online"] != nil
-            p.obligations.aml = q["aml"] != nil
-            p.obligations.mobile_act = q["mobile"] != nil
+            for flag in flags { p[keyPath: flag.member] = q[flag.name[...]] != nil }
             p.obligations.minimum_age = q["min_age"].flatMap { Int(String($0)) }
-            p.constraints.nfc = q["nfc"] != nil
-            p.constraints.pin = q["pin"] != nil
-            p.constraints.instant_decision = q["instant"] != nil
-            p.constraints.human_review = q["review"] != nil
-            p.constraints.reliance = q["reliance"] != nil
             if let d = q["date"].map(String.init), d.count == 10, d.allSatisfy({ $0.isNumber || $0 == "-" }) { p.date = d }
         }
         return (p, true)
@@ -192,12 +190,7 @@ struct PolicyDesignerPage {
             items.append("p_\(c.key)=\(p.proofing_impact.all.first { $0.key == c.key }!.value.rawValue)")
             items.append("a_\(c.key)=\(p.authentication_impact.all.first { $0.key == c.key }!.value.rawValue)")
         }
-        let flags: [(String, Bool)] = [
-            ("needs_pi", p.needs_personal_information), ("self_asserted", p.self_asserted_acceptable), ("pi_online", p.personal_information_online),
-            ("aml", p.obligations.aml), ("mobile", p.obligations.mobile_act), ("nfc", p.constraints.nfc), ("pin", p.constraints.pin),
-            ("instant", p.constraints.instant_decision), ("review", p.constraints.human_review), ("reliance", p.constraints.reliance),
-        ]
-        items += flags.filter(\.1).map { "\($0.0)=on" }
+        items += Self.flags.filter { p[keyPath: $0.member] }.map { "\($0.name)=on" }
         if let age = p.obligations.minimum_age { items.append("min_age=\(age)") }
         if let d = p.date { items.append("date=\(d)") }
         return items.joined(separator: "&amp;")

@@ -67,69 +67,59 @@ public struct PolicyEngine: Sendable {
         let afterAmendment = date >= Self.amlAmendmentDate
 
         // Identity assurance: the highest level any rule requires.
-        var ialCandidates: [(Int, String, BilingualText, String)] = []
+        var ialRules: [Requirement] = []
         if !profile.needs_personal_information || profile.self_asserted_acceptable {
-            ialCandidates.append(
-                (1, profile.needs_personal_information ? "self-asserted" : "no-personal-information",
-                 BilingualText(ja: "検証済みの属性を必要としないため身元確認はレベル1で足りる", en: "No validated attribute is needed, so IAL1 suffices"),
-                 "nist-800-63-4"))
+            ialRules.append(
+                Requirement(
+                    1, profile.needs_personal_information ? "self-asserted" : "no-personal-information",
+                    BilingualText(ja: "検証済みの属性を必要としないため身元確認はレベル1で足りる", en: "No validated attribute is needed, so IAL1 suffices"),
+                    "nist-800-63-4"))
         } else {
-            let level = Self.tableLevel(profile.proofing_impact)
-            ialCandidates.append(
-                (max(level, 2), "nist-impact-table",
-                 BilingualText(
-                     ja: "検証済みの属性が必要で、身元確認失敗の影響（最大 \(Self.worst(profile.proofing_impact))）から",
-                     en: "Validated attributes are needed; from the impact of a proofing failure (worst \(Self.worst(profile.proofing_impact)))"),
-                 "nist-800-63-4"))
+            ialRules.append(
+                Requirement(
+                    max(Self.tableLevel(profile.proofing_impact), 2), "nist-impact-table",
+                    BilingualText(
+                        ja: "検証済みの属性が必要で、身元確認失敗の影響（最大 \(Self.worst(profile.proofing_impact))）から",
+                        en: "Validated attributes are needed; from the impact of a proofing failure (worst \(Self.worst(profile.proofing_impact)))"),
+                    "nist-800-63-4"))
         }
         if profile.obligations.aml {
-            ialCandidates.append(
-                (2, "aml-obliged",
-                 BilingualText(ja: "犯収法の取引時確認が必要", en: "Verification required by the AML act"), "aml-ordinance-2025"))
+            ialRules.append(
+                Requirement(2, "aml-obliged", BilingualText(ja: "犯収法の取引時確認が必要", en: "Verification required by the AML act"), "aml-ordinance-2025"))
         }
         if profile.obligations.mobile_act {
-            ialCandidates.append(
-                (2, "mobile-act",
-                 BilingualText(ja: "携帯電話不正利用防止法の本人確認が必要", en: "Verification required by the mobile phone act"), "mobile-act"))
+            ialRules.append(
+                Requirement(
+                    2, "mobile-act", BilingualText(ja: "携帯電話不正利用防止法の本人確認が必要", en: "Verification required by the mobile phone act"),
+                    "mobile-act"))
         }
-        for rule in profile.sector_rules {
-            if let ial = rule.ial {
-                ialCandidates.append(
-                    (ial.rawValue, rule.id, rule.note ?? BilingualText(ja: "業界ルール \(rule.id)", en: "Sector rule \(rule.id)"), rule.source))
-            }
-        }
-        // On a tie the later, more specific rule (legal duty, sector rule) explains the level.
-        let ialTop = ialCandidates.dropFirst().reduce(ialCandidates[0]) { $1.0 >= $0.0 ? $1 : $0 }
-        let ial = IdentityAssuranceLevel(rawValue: ialTop.0)!
+        ialRules += profile.sector_rules.compactMap { rule in rule.ial.map { Requirement(sector: rule, level: $0.rawValue) } }
+        let ial: Assessment.Decision<IdentityAssuranceLevel> = Self.decide(ialRules)
 
         // Authenticator assurance.
-        var aalCandidates: [(Int, String, BilingualText, String)] = [
-            (Self.tableLevel(profile.authentication_impact), "nist-impact-table",
-             BilingualText(
-                 ja: "当人認証失敗の影響（最大 \(Self.worst(profile.authentication_impact))）から",
-                 en: "From the impact of an authentication failure (worst \(Self.worst(profile.authentication_impact)))"),
-             "nist-800-63-4")
+        var aalRules = [
+            Requirement(
+                Self.tableLevel(profile.authentication_impact), "nist-impact-table",
+                BilingualText(
+                    ja: "当人認証失敗の影響（最大 \(Self.worst(profile.authentication_impact))）から",
+                    en: "From the impact of an authentication failure (worst \(Self.worst(profile.authentication_impact)))"),
+                "nist-800-63-4")
         ]
         if profile.personal_information_online {
-            aalCandidates.append(
-                (2, "personal-information-online",
-                 BilingualText(ja: "ログインすると個人情報が見られるため2要素以上", en: "Signing in exposes personal information, so two factors or more"),
-                 "nist-800-63-4"))
+            aalRules.append(
+                Requirement(
+                    2, "personal-information-online",
+                    BilingualText(ja: "ログインすると個人情報が見られるため2要素以上", en: "Signing in exposes personal information, so two factors or more"),
+                    "nist-800-63-4"))
         }
-        for rule in profile.sector_rules {
-            if let aal = rule.aal {
-                aalCandidates.append(
-                    (aal.rawValue, rule.id, rule.note ?? BilingualText(ja: "業界ルール \(rule.id)", en: "Sector rule \(rule.id)"), rule.source))
-            }
-        }
-        let aalTop = aalCandidates.dropFirst().reduce(aalCandidates[0]) { $1.0 >= $0.0 ? $1 : $0 }
-        let aal = AuthenticatorAssuranceLevel(rawValue: aalTop.0)!
+        aalRules += profile.sector_rules.compactMap { rule in rule.aal.map { Requirement(sector: rule, level: $0.rawValue) } }
+        let aal: Assessment.Decision<AuthenticatorAssuranceLevel> = Self.decide(aalRules)
 
         // Proofing methods: exclude, then rank what is left.
         var excluded: [Assessment.RankedMethod] = []
         var acceptable: [MethodCatalogue.ProofingMethod] = []
         for m in catalogue.proofing {
-            if let reason = exclusion(m, profile: profile, ial: ial, afterAmendment: afterAmendment, date: date) {
+            if let reason = exclusion(m, profile: profile, ial: ial.level, afterAmendment: afterAmendment, date: date) {
                 excluded.append(.init(id: m.id, reason: reason))
             } else {
                 acceptable.append(m)
@@ -154,9 +144,9 @@ public struct PolicyEngine: Sendable {
             return a.aal < b.aal
         }
         for m in authRanked {
-            if m.aal < aal {
+            if m.aal < aal.level {
                 excluded.append(
-                    .init(id: m.id, reason: BilingualText(ja: "当人認証レベル\(m.aal.rawValue)で、レベル\(aal.rawValue)に届かない", en: "Reaches AAL\(m.aal.rawValue); AAL\(aal.rawValue) is required")))
+                    .init(id: m.id, reason: BilingualText(ja: "当人認証レベル\(m.aal.rawValue)で、レベル\(aal.level.rawValue)に届かない", en: "Reaches AAL\(m.aal.rawValue); AAL\(aal.level.rawValue) is required")))
             } else {
                 let phishing = m.phishing_resistant ? ("フィッシング耐性あり", "phishing-resistant") : ("フィッシングに弱い", "not phishing-resistant")
                 authentication.append(
@@ -167,9 +157,34 @@ public struct PolicyEngine: Sendable {
         }
         return Assessment(
             profile: profile.id, date: date,
-            ial: .init(level: ial, rule: ialTop.1, reason: ialTop.2, source: ialTop.3),
-            aal: .init(level: aal, rule: aalTop.1, reason: aalTop.2, source: aalTop.3),
+            ial: ial, aal: aal,
             proofing: proofing, authentication: authentication, excluded: excluded)
+    }
+
+    /// A level some rule asks for, with the rule's id, reason and source.
+    struct Requirement {
+        let level: Int
+        let rule: String
+        let reason: BilingualText
+        let source: String
+
+        init(_ level: Int, _ rule: String, _ reason: BilingualText, _ source: String) {
+            self.level = level
+            self.rule = rule
+            self.reason = reason
+            self.source = source
+        }
+
+        init(sector rule: ServiceProfile.SectorRule, level: Int) {
+            self.init(level, rule.id, rule.note ?? BilingualText(ja: "業界ルール \(rule.id)", en: "Sector rule \(rule.id)"), rule.source)
+        }
+    }
+
+    /// The highest requirement decides; on a tie the later, more specific rule (legal duty,
+    /// sector rule) explains the level.
+    static func decide<S>(_ rules: [Requirement]) -> Assessment.Decision<AssuranceLevel<S>> {
+        let top = rules.dropFirst().reduce(rules[0]) { $1.level >= $0.level ? $1 : $0 }
+        return .init(level: AssuranceLevel<S>(rawValue: top.level)!, rule: top.rule, reason: top.reason, source: top.source)
     }
 
     func exclusion(
