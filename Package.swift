@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "HonninCore", targets: ["HonninCore"]),
         .library(name: "HonninStore", targets: ["HonninStore"]),
         .library(name: "HonninPolicy", targets: ["HonninPolicy"]),
+        .library(name: "HonninProofing", targets: ["HonninProofing"]),
         .library(name: "HonninSQLite", targets: ["HonninSQLite"]),
         .library(name: "HonninHTTP", targets: ["HonninHTTP"]),
         .executable(name: "honnin", targets: ["honnin"]),
@@ -52,11 +53,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Layer 2: the flow engine, the ProofingMethod protocol and one type per method; the image
+        // decoding that proves uploads are pictures (Imaging/) has no dependencies.
+        .target(
+            name: "HonninProofing",
+            dependencies: [
+                "HonninCore", "HonninPolicy", "HonninStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // Layer 3: adapters.
         .target(
             name: "HonninSQLite",
             dependencies: [
-                "HonninCore", "HonninStore",
+                "HonninCore", "HonninStore", "HonninProofing",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -66,7 +77,7 @@ let package = Package(
         .target(
             name: "HonninHTTP",
             dependencies: [
-                "HonninCore", "HonninStore", "HonninPolicy",
+                "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -78,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "honnin",
             dependencies: [
-                "HonninCore", "HonninStore", "HonninSQLite", "HonninHTTP", "HonninPolicy",
+                "HonninCore", "HonninStore", "HonninSQLite", "HonninHTTP", "HonninPolicy", "HonninProofing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -92,10 +103,21 @@ let package = Package(
         // Test support only: never linked by the executable.
         .target(
             name: "HonninTesting",
-            dependencies: ["HonninCore", "HonninStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing", "HonninSQLite",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "HonninCoreTests", dependencies: ["HonninCore", "HonninTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "HonninProofingTests",
+            dependencies: [
+                "HonninProofing", "HonninPolicy", "HonninCore", "HonninStore", "HonninSQLite", "HonninTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "HonninPolicyTests", dependencies: ["HonninPolicy", "HonninCore"], swiftSettings: strict),
         .testTarget(
             name: "HonninStoreTests",
@@ -111,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "HonninHTTPTests",
             dependencies: [
-                "HonninHTTP", "HonninSQLite", "HonninStore", "HonninPolicy", "HonninTesting",
+                "HonninHTTP", "HonninSQLite", "HonninStore", "HonninPolicy", "HonninProofing", "HonninTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HonninCore
 import HonninPolicy
+import HonninProofing
 import HonninStore
 import Hummingbird
 import Logging
@@ -20,19 +21,25 @@ public struct HonninServices: Sendable {
     public var today: @Sendable () -> String
     /// Largest accepted JSON request body, in bytes.
     public var maxBodyBytes: Int
+    public var verifications: VerificationService
+    /// Largest accepted method submission (base64 images), in bytes.
+    public var maxSubmissionBytes: Int
 
     public init(
         apiKeys: APIKeyService, vault: Vault, readiness: @escaping @Sendable () async -> Bool,
-        metrics: PrometheusCollectorRegistry, policy: PolicyEngine,
-        today: @escaping @Sendable () -> String = { String(Timestamp.format(Date()).prefix(10)) }, maxBodyBytes: Int = 1 << 20
+        metrics: PrometheusCollectorRegistry, policy: PolicyEngine, verifications: VerificationService,
+        today: @escaping @Sendable () -> String = { String(Timestamp.format(Date()).prefix(10)) }, maxBodyBytes: Int = 1 << 20,
+        maxSubmissionBytes: Int = 40 << 20
     ) {
         self.apiKeys = apiKeys
         self.vault = vault
         self.readiness = readiness
         self.metrics = metrics
         self.policy = policy
+        self.verifications = verifications
         self.today = today
         self.maxBodyBytes = maxBodyBytes
+        self.maxSubmissionBytes = maxSubmissionBytes
     }
 }
 
@@ -82,6 +89,10 @@ public func buildRouter(_ services: HonninServices) -> Router<HonninRequestConte
     }
     VaultRoutes(vault: services.vault, maxBody: services.maxBodyBytes).register(on: v1.group("vault/records"))
     PolicyRoutes(engine: services.policy, maxBody: services.maxBodyBytes, today: services.today).register(on: v1)
+    VerificationRoutes(
+        service: services.verifications, apiKeys: services.apiKeys, maxBody: services.maxBodyBytes,
+        maxSubmission: services.maxSubmissionBytes
+    ).register(business: v1, methods: router.group("v1/verifications/{id}/methods"))
     PolicyDesignerPage(engine: services.policy, today: services.today).register(on: router)
 
     routeTable.set(router.routes.map { ($0.path.description, $0.method) })

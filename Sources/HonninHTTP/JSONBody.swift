@@ -6,7 +6,8 @@ import Hummingbird
 /// Reading and writing JSON bodies with the checks every route shares: `Content-Type`, a size
 /// limit enforced before and while reading, and syntax errors told apart from schema errors.
 enum JSONBody {
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+    /// The body's bytes after the shared checks (media type, size, JSON syntax).
+    static func collect(from request: Request, limit: Int) async throws -> Data {
         guard let contentType = request.headers[.contentType],
             contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
         else { throw Problems.unsupportedMediaType() }
@@ -24,6 +25,11 @@ enum JSONBody {
         guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
             throw Problems.malformedJSON()
         }
+        return data
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        let data = try await collect(from: request, limit: limit)
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let error as Problem {

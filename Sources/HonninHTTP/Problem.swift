@@ -13,16 +13,19 @@ public struct Problem: HTTPResponseError, Sendable {
     /// A more specific explanation for this occurrence, if any.
     public let detail: LocalizedMessage?
     public let headers: HTTPFields
+    /// The request member the problem concerns (e.g. `images.front`), as an extension member.
+    public let member: String?
 
     public init(
         _ status: HTTPResponse.Status, code: String, title: LocalizedMessage, detail: LocalizedMessage? = nil,
-        headers: HTTPFields = [:]
+        headers: HTTPFields = [:], member: String? = nil
     ) {
         self.status = status
         self.code = code
         self.title = title
         self.detail = detail
         self.headers = headers
+        self.member = member
     }
 
     public static let contentType = "application/problem+json"
@@ -51,6 +54,7 @@ public struct Problem: HTTPResponseError, Sendable {
             "instance": instance,
         ]
         if let detail { object["detail"] = detail.text(language) }
+        if let member { object["member"] = member }
         if let requestID { object["request_id"] = requestID }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return ByteBuffer(bytes: data)

@@ -53,6 +53,39 @@ public struct ImpactProfile: Codable, Sendable, Equatable {
     }
 }
 
+/// How long a verification's records are kept, and from when (犯収法 第6条第2項: 7 years from
+/// the day the business relationship ends; other services decide their own).
+public struct Retention: Codable, Sendable, Equatable {
+    public enum Basis: String, Codable, Sendable {
+        /// Counted from the verification's completion.
+        case verification
+        /// Counted from the end of the business relationship, which the business reports
+        /// (`POST /v1/records/{id}/relationship-end`); kept until then.
+        case relationshipEnd = "relationship_end"
+    }
+    public var basis: Basis
+    public var days: Int
+
+    public init(basis: Basis, days: Int) {
+        self.basis = basis
+        self.days = days
+    }
+
+    /// One year from the verification: the default when a profile says nothing.
+    public static let `default` = Retention(basis: .verification, days: 365)
+
+    enum CodingKeys: String, CodingKey { case basis, days }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let days = try c.decode(Int.self, forKey: .days)
+        guard (1...36_500).contains(days) else {
+            throw DecodingError.dataCorruptedError(forKey: .days, in: c, debugDescription: "retention days must be 1 to 36500")
+        }
+        self.init(basis: try c.decode(Basis.self, forKey: .basis), days: days)
+    }
+}
+
 /// A service as the policy engine sees it: what a failure would cost, what the law requires,
 /// and what the users can do. Presets are files in this format; a business writes its own.
 public struct ServiceProfile: Codable, Sendable {
@@ -126,12 +159,14 @@ public struct ServiceProfile: Codable, Sendable {
     public var date: String?
     /// Attributes the business asks for, e.g. `age_over_20`.
     public var attributes: [String]
+    /// How long verification records (本人確認記録) are kept.
+    public var retention: Retention
 
     public init(
         id: String, name: BilingualText, proofing_impact: ImpactProfile = .init(), authentication_impact: ImpactProfile = .init(),
         needs_personal_information: Bool = true, self_asserted_acceptable: Bool = false, personal_information_online: Bool = true,
         obligations: Obligations = .init(), sector_rules: [SectorRule] = [], constraints: Constraints = .init(), date: String? = nil,
-        attributes: [String] = []
+        attributes: [String] = [], retention: Retention = .default
     ) {
         self.id = id
         self.name = name
@@ -145,6 +180,7 @@ public struct ServiceProfile: Codable, Sendable {
         self.constraints = constraints
         self.date = date
         self.attributes = attributes
+        self.retention = retention
     }
 }
 
@@ -152,7 +188,7 @@ public struct ServiceProfile: Codable, Sendable {
 extension ServiceProfile {
     enum CodingKeys: String, CodingKey {
         case id, name, proofing_impact, authentication_impact, needs_personal_information, self_asserted_acceptable,
-            personal_information_online, obligations, sector_rules, constraints, date, attributes
+            personal_information_online, obligations, sector_rules, constraints, date, attributes, retention
     }
 
     public init(from decoder: any Decoder) throws {
@@ -168,7 +204,8 @@ extension ServiceProfile {
             sector_rules: try c.decodeIfPresent([SectorRule].self, forKey: .sector_rules) ?? [],
             constraints: try c.decodeIfPresent(Constraints.self, forKey: .constraints) ?? .init(),
             date: try c.decodeIfPresent(String.self, forKey: .date),
-            attributes: try c.decodeIfPresent([String].self, forKey: .attributes) ?? [])
+            attributes: try c.decodeIfPresent([String].self, forKey: .attributes) ?? [],
+            retention: try c.decodeIfPresent(Retention.self, forKey: .retention) ?? .default)
     }
 }
 

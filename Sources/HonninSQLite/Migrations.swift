@@ -74,6 +74,52 @@ public enum SchemaMigrations {
             ) STRICT, WITHOUT ROWID;
             """
         ),
+        (
+            "0004_verifications",
+            """
+            -- Verification flows (HonninProofing). `body` is the flow value as JSON: identifiers,
+            -- states, digests and settings, never personal data (that lives in vault records).
+            -- The columns beside it exist for lookups and compare-and-swap on `version`.
+            CREATE TABLE verifications (
+                id         TEXT PRIMARY KEY NOT NULL,
+                state      TEXT NOT NULL,
+                reference  TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                version    INTEGER NOT NULL CHECK (version >= 1),
+                body       BLOB NOT NULL
+            ) STRICT;
+            CREATE INDEX verifications_by_state ON verifications (state, id);
+            CREATE INDEX verifications_by_reference ON verifications (reference, id) WHERE reference IS NOT NULL;
+            CREATE INDEX verifications_due ON verifications (expires_at) WHERE state IN ('created', 'method_chosen');
+            CREATE INDEX verifications_undecided ON verifications (id) WHERE state IN ('evidence_submitted', 'verifying');
+            CREATE TABLE idempotency_keys (
+                scope          TEXT NOT NULL,
+                key            TEXT NOT NULL,
+                request_sha256 BLOB NOT NULL CHECK (length(request_sha256) = 32),
+                created_at     INTEGER NOT NULL,
+                PRIMARY KEY (scope, key)
+            ) STRICT, WITHOUT ROWID;
+            -- Webhook outbox: written with the state change it announces.
+            CREATE TABLE webhook_deliveries (
+                id              TEXT PRIMARY KEY NOT NULL,
+                verification_id TEXT NOT NULL REFERENCES verifications (id),
+                event           TEXT NOT NULL,
+                url             TEXT NOT NULL,
+                payload         BLOB NOT NULL,
+                created_at      INTEGER NOT NULL,
+                status          TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+                attempts        INTEGER NOT NULL,
+                next_attempt_at INTEGER NOT NULL,
+                last_error      TEXT,
+                last_attempt_at INTEGER,
+                response_status INTEGER
+            ) STRICT;
+            CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+            CREATE INDEX webhook_deliveries_by_verification ON webhook_deliveries (verification_id, id);
+            """
+        ),
     ]
 
     /// The migrator; `upTo` stops after that identifier (for migration tests).

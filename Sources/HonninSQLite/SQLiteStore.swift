@@ -286,21 +286,26 @@ extension SQLiteStore: VaultRepository {
 
     public func insert(_ record: SealedRecord, audit: AuditEvent) async throws {
         try await write { db in
-            let active = try String.fetchOne(db, sql: "SELECT id FROM vault_keks WHERE active = 1")
-            guard active == record.kekID.rawValue else {
-                throw HonninError(.conflict, "key-encryption key \(record.kekID) is no longer active")
-            }
-            try db.execute(
-                sql: "INSERT INTO vault_records (id, created_at, kek_id, wrapped_data_key) VALUES (?, ?, ?, ?)",
-                arguments: [
-                    record.id.rawValue, Timestamp.milliseconds(record.createdAt), record.kekID.rawValue,
-                    Data(record.wrappedDataKey),
-                ])
-            let statement = try db.makeStatement(sql: "INSERT INTO vault_fields (record_id, name, sealed) VALUES (?, ?, ?)")
-            for field in record.fields {
-                try statement.execute(arguments: [record.id.rawValue, field.name, Data(field.sealed)])
-            }
+            try Self.insertSealed(record, db)
             try self.appendAudit(audit, db)
+        }
+    }
+
+    /// Inserts a sealed record within the caller's transaction; `.conflict` if its KEK is no
+    /// longer the active one (a rotation happened since it was wrapped).
+    static func insertSealed(_ record: SealedRecord, _ db: Database) throws {
+        let active = try String.fetchOne(db, sql: "SELECT id FROM vault_keks WHERE active = 1")
+        guard active == record.kekID.rawValue else {
+            throw HonninError(.conflict, "key-encryption key \(record.kekID) is no longer active")
+        }
+        try db.execute(
+            sql: "INSERT INTO vault_records (id, created_at, kek_id, wrapped_data_key) VALUES (?, ?, ?, ?)",
+            arguments: [
+                record.id.rawValue, Timestamp.milliseconds(record.createdAt), record.kekID.rawValue, Data(record.wrappedDataKey),
+            ])
+        let statement = try db.makeStatement(sql: "INSERT INTO vault_fields (record_id, name, sealed) VALUES (?, ?, ?)")
+        for field in record.fields {
+            try statement.execute(arguments: [record.id.rawValue, field.name, Data(field.sealed)])
         }
     }
 

@@ -54,7 +54,7 @@ public actor InMemoryStore: VaultRepository, APIKeyRepository, AuditLogRepositor
     }
 
     public func insert(_ record: SealedRecord, audit: AuditEvent) throws {
-        guard record.kekID == activeKEK() else { throw HonninError(.conflict, "KEK \(record.kekID) is not active") }
+        guard record.kekID == activeKEK() else { throw HonninError(.conflict, "key-encryption key \(record.kekID) is no longer active") }
         guard records[record.id] == nil else { throw HonninError(.conflict, "record \(record.id) exists") }
         _ = try appendLocked(audit)
         records[record.id] = .sealed(record)

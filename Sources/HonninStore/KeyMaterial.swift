@@ -71,6 +71,8 @@ public protocol KeyMaterialStore: Sendable {
     func auditSigningKey() throws -> AuditSigningKey
     /// Every audit public key known to this store (for `audit verify`).
     func auditPublicKeys() throws -> [AuditPublicKey]
+    /// The HMAC-SHA256 secret that signs webhooks (32 random bytes), created on first use.
+    func webhookSecret() throws -> Redacted<[UInt8]>
 }
 
 /// Keys as files in a directory (default `<data-dir>/keys`, mode 0700; files 0600):
@@ -139,6 +141,27 @@ public final class FileKeyMaterialStore: KeyMaterialStore {
         try signingKeyFiles().map { try loadSigningKey($0).publicKey }
     }
 
+    public func webhookSecret() throws -> Redacted<[UInt8]> {
+        struct File: Decodable {
+            let kind: String
+            let key: String
+        }
+        let url = directory.appendingPathComponent(Self.webhookSecretFile)
+        if let data = FileManager.default.contents(atPath: url.path) {
+            guard let file = try? JSONDecoder().decode(File.self, from: data), file.kind == "webhook-hmac",
+                let raw = Bytes.fromBase64URL(file.key), raw.count == 32
+            else { throw HonninError(.keyUnavailable, "webhook secret file \(url.lastPathComponent) is malformed") }
+            return Redacted(raw)
+        }
+        let bytes = random.bytes(32)
+        let json = "{\"kind\":\"webhook-hmac\",\"alg\":\"HS256\",\"key\":\"\(Bytes.base64URL(bytes))\"}\n"
+        try DurableFile.write(Array(json.utf8), to: url, mode: 0o600)
+        return Redacted(bytes)
+    }
+
+    /// The webhook secret's file name in the key directory.
+    public static let webhookSecretFile = "webhook-secret.key"
+
     private func signingKeyFiles() throws -> [HonninID] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return names.compactMap { name -> HonninID? in
@@ -167,8 +190,14 @@ public final class FileKeyMaterialStore: KeyMaterialStore {
 public final class InMemoryKeyMaterialStore: KeyMaterialStore {
     private let random: any RandomSource
     private let state = Mutex<(keks: [HonninID: KeyEncryptionKey], signing: AuditSigningKey?, counter: Int64)>(([:], nil, 0))
+    private let webhook: [UInt8]
 
-    public init(random: any RandomSource = SystemRandom()) { self.random = random }
+    public init(random: any RandomSource = SystemRandom()) {
+        self.random = random
+        self.webhook = random.bytes(32)
+    }
+
+    public func webhookSecret() throws -> Redacted<[UInt8]> { Redacted(webhook) }
 
     private func nextID(_ kind: HonninID.Kind) -> HonninID {
         let n = state.withLock { s -> Int64 in

@@ -128,37 +128,62 @@ public struct Vault: Sendable {
         return (try await repository.activeKEK() ?? kek.id, true)
     }
 
-    /// Encrypts and stores `fields` as a new record; returns its id and creation time.
-    public func seal(_ fields: [VaultField], actor: String) async throws -> (id: HonninID, createdAt: Date) {
+    /// A record encrypted but not yet stored, with the audit event its insertion writes. Other
+    /// repositories insert it inside their own transaction (evidence arrives with the flow change
+    /// that references it, so nothing is stored half-way). Insertion fails with `.conflict` if
+    /// the KEK was rotated meanwhile: prepare again.
+    public struct Prepared: Sendable {
+        public let record: SealedRecord
+        public let audit: AuditEvent
+    }
+
+    /// Encrypts `fields` under a fresh data key wrapped by the active KEK.
+    public func prepare(_ fields: [VaultField], actor: String) async throws -> Prepared {
         let now = clock.now()
         let id = HonninID(kind: .vaultRecord, milliseconds: Timestamp.milliseconds(now), random: random)
+        guard let kekID = try await repository.activeKEK() else {
+            throw HonninError(.keyUnavailable, "no key-encryption key registered; run the server once or `honnin migrate`")
+        }
+        let kek = try keys.kek(kekID)
+        let dataKey = SymmetricKey(data: random.bytes(32))
+        let sealedFields = try fields.map { field in
+            SealedRecord.Field(
+                name: field.name,
+                sealed: try Self.seal(field.value.revealed, key: dataKey, aad: Self.fieldAAD(id, field.name)))
+        }
+        let wrapped = try dataKey.withUnsafeBytes { try Self.seal(Array($0), key: kek.key, aad: Self.dataKeyAAD(id, kekID)) }
         let digest = Bytes.hex(SHA256.hash(data: Array(fields.map(\.name).joined(separator: ",").utf8)).prefix(8))
+        return Prepared(
+            record: SealedRecord(id: id, createdAt: now, kekID: kekID, wrappedDataKey: wrapped, fields: sealedFields),
+            audit: AuditEvent(
+                action: "vault.record.sealed", actor: actor, subject: id.rawValue,
+                details: ["fields": String(fields.count), "field_names_sha256_64": digest, "kek": kekID.rawValue], at: now))
+    }
+
+    /// Runs `body` with freshly prepared records, preparing again (up to three times) when a
+    /// key rotation raced the insert.
+    public func withPrepared<T>(_ fields: [[VaultField]], actor: String, _ body: ([Prepared]) async throws -> T) async throws -> T {
         for attempt in 0..<3 {
-            guard let kekID = try await repository.activeKEK() else {
-                throw HonninError(.keyUnavailable, "no key-encryption key registered; run the server once or `honnin migrate`")
-            }
-            let kek = try keys.kek(kekID)
-            let dataKey = SymmetricKey(data: random.bytes(32))
-            let sealedFields = try fields.map { field in
-                SealedRecord.Field(
-                    name: field.name,
-                    sealed: try Self.seal(field.value.revealed, key: dataKey, aad: Self.fieldAAD(id, field.name)))
-            }
-            let wrapped = try dataKey.withUnsafeBytes { try Self.seal(Array($0), key: kek.key, aad: Self.dataKeyAAD(id, kekID)) }
-            let record = SealedRecord(id: id, createdAt: now, kekID: kekID, wrappedDataKey: wrapped, fields: sealedFields)
+            var prepared: [Prepared] = []
+            for f in fields { prepared.append(try await prepare(f, actor: actor)) }
             do {
-                try await repository.insert(
-                    record,
-                    audit: AuditEvent(
-                        action: "vault.record.sealed", actor: actor, subject: id.rawValue,
-                        details: ["fields": String(fields.count), "field_names_sha256_64": digest, "kek": kekID.rawValue],
-                        at: now))
-                return (id, now)
-            } catch let error as HonninError where error.code == .conflict && attempt < 2 {
+                return try await body(prepared)
+            } catch let error as HonninError where error.code == .conflict && error.reason.hasPrefix(Self.rotatedPrefix) && attempt < 2 {
                 continue  // the KEK was rotated between reading it and inserting: wrap again.
             }
         }
         throw HonninError(.conflict, "key-encryption key kept changing during insert")
+    }
+
+    /// The reason prefix of the `.conflict` error repositories throw for a retired KEK.
+    public static let rotatedPrefix = "key-encryption key"
+
+    /// Encrypts and stores `fields` as a new record; returns its id and creation time.
+    public func seal(_ fields: [VaultField], actor: String) async throws -> (id: HonninID, createdAt: Date) {
+        try await withPrepared([fields], actor: actor) { prepared in
+            try await repository.insert(prepared[0].record, audit: prepared[0].audit)
+            return (prepared[0].record.id, prepared[0].record.createdAt)
+        }
     }
 
     /// Reads and decrypts a record. Throws `.notFound` or `.erased`.

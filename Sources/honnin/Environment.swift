@@ -13,6 +13,7 @@ struct HonninEnvironment {
     let vault: Vault
     let apiKeys: APIKeyService
     let clock: any WallClock = SystemClock()
+    let random: any RandomSource = SystemRandom()
 
     static let databaseName = "honnin.sqlite"
 

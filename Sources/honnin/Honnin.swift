@@ -3,6 +3,7 @@ import Foundation
 import HonninCore
 import HonninHTTP
 import HonninPolicy
+import HonninProofing
 import HonninSQLite
 import HonninStore
 import Hummingbird
@@ -28,6 +29,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on. Env HONNIN_HOST; default 127.0.0.1") var host: String?
     @Option(help: "Port to listen on (0 picks a free one). Env HONNIN_PORT; default 8080") var port: String?
     @Option(help: "Largest JSON request body in bytes. Env HONNIN_MAX_BODY_BYTES; default 1048576") var maxBodyBytes: String?
+    @Option(help: "Largest method submission (base64 images) in bytes. Env HONNIN_MAX_SUBMISSION_BYTES; default 41943040")
+    var maxSubmissionBytes: String?
+    @Option(help: "Public base URL of the hosted pages. Env HONNIN_PUBLIC_URL; default http://localhost:<port>") var publicURL: String?
+    @Option(help: "Seconds a verification waits for the person. Env HONNIN_FLOW_LIFETIME; default 86400") var flowLifetime: String?
+    @Option(help: "Seconds between background passes (expiry, recovery, webhooks). Env HONNIN_WORKER_INTERVAL; default 5")
+    var workerInterval: String?
 
     func run() async throws {
         let resolved = try ResolvedCommon(common)
@@ -35,6 +42,19 @@ struct Serve: AsyncParsableCommand {
         let port = try resolved.sources.value("port", flag: port, default: 8080) { Int($0).flatMap { (0...65535).contains($0) ? $0 : nil } }
         let maxBody = try resolved.sources.value("max_body_bytes", flag: maxBodyBytes, default: 1 << 20) {
             Int($0).flatMap { (1024...(64 << 20)).contains($0) ? $0 : nil }
+        }
+        let maxSubmission = try resolved.sources.value("max_submission_bytes", flag: maxSubmissionBytes, default: 40 << 20) {
+            Int($0).flatMap { (1 << 20...(256 << 20)).contains($0) ? $0 : nil }
+        }
+        let publicURL = try resolved.sources.value("public_url", flag: publicURL, default: "http://localhost:\(port)") { text in
+            let trimmed = text.hasSuffix("/") ? String(text.dropLast()) : text
+            return (try? VerificationService.checkURL(trimmed, member: "public_url")).flatMap { $0 }
+        }
+        let lifetime = try resolved.sources.value("flow_lifetime", flag: flowLifetime, default: 86_400) {
+            Int($0).flatMap { (60...(30 * 86_400)).contains($0) ? $0 : nil }
+        }
+        let interval = try resolved.sources.value("worker_interval", flag: workerInterval, default: 5) {
+            Double($0).flatMap { (0.05...3600).contains($0) ? $0 : nil }
         }
         let logger = LogSetup.bootstrap(format: resolved.logFormat, level: resolved.logLevel)
         let env = try await HonninEnvironment.open(resolved, logger: logger, actor: "system")
@@ -44,16 +64,60 @@ struct Serve: AsyncParsableCommand {
         registry.makeGauge(name: "honnin_build_info", labels: [("version", HonninVersion.current)], help: "Honnin build").set(1.0 as Double)
 
         let store = env.store
+        let policy = PolicyEngine(catalogue: try MethodCatalogue.bundled())
+        let settings = VerificationSettings(flowLifetime: TimeInterval(lifetime), publicURL: publicURL)
+        let verifications = VerificationService(
+            repository: store, registry: try ProofingRegistry.standard(catalogue: policy.catalogue), vault: env.vault, policy: policy,
+            settings: settings, clock: env.clock, random: env.random)
         let services = HonninServices(
             apiKeys: env.apiKeys, vault: env.vault, readiness: { await store.isReachable() }, metrics: registry,
-            policy: PolicyEngine(catalogue: try MethodCatalogue.bundled()), maxBodyBytes: maxBody)
+            policy: policy, verifications: verifications, maxBodyBytes: maxBody, maxSubmissionBytes: maxSubmission)
+        let worker = FlowWorker(
+            verifications: verifications,
+            webhooks: WebhookDispatcher(
+                repository: store, transport: URLSessionWebhookTransport(), secret: try env.keys.webhookSecret(), clock: env.clock,
+                settings: settings),
+            interval: interval, logger: logger)
         let app = buildApplication(services, host: host, port: port, logger: logger) { bound in
             logger.notice("listening", metadata: ["address": "http://\(host):\(bound)", "port": "\(bound)"])
         }
         let group = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [app, worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.notice("stopped")
+    }
+}
+
+/// Background passes: resumes evidence acknowledged but not decided (after a crash), expires
+/// flows past their deadline, and delivers due webhooks. Every pass is idempotent; errors are
+/// logged (without personal data) and retried on the next pass.
+struct FlowWorker: Service {
+    let verifications: VerificationService
+    let webhooks: WebhookDispatcher
+    let interval: Double
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await pass()
+                try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+            }
+        }
+    }
+
+    func pass() async {
+        do {
+            let resumed = try await verifications.resumeUndecided()
+            if resumed > 0 { logger.notice("resumed undecided verifications", metadata: ["count": "\(resumed)"]) }
+            let expired = try await verifications.expireDue()
+            if expired > 0 { logger.info("expired verifications", metadata: ["count": "\(expired)"]) }
+            try await webhooks.deliverDue()
+        } catch let error as HonninError {
+            logger.error("background pass failed", metadata: ["error.code": "\(error.code)", "error.reason": "\(error.reason)"])
+        } catch {
+            logger.error("background pass failed", metadata: ["error.type": "\(type(of: error))"])
+        }
     }
 }
 

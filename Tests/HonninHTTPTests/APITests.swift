@@ -12,28 +12,31 @@ import NIOCore
 import Prometheus
 import Testing
 
-/// An application over the in-memory store with one API key, and the captured logs.
+/// An application over a SQLite store in a temporary directory with one API key, and the
+/// captured logs.
 struct APIHarness {
-    let harness: InMemoryHarness
+    let harness: SQLiteHarness
     let token: String
     let keyID: HonninID
     let logs = LogCapture()
     let ready: Bool
+    let maxSubmission: Int
 
-    init(ready: Bool = true) async throws {
-        harness = try InMemoryHarness()
-        try await harness.vault.bootstrap(actor: "test")
+    init(ready: Bool = true, maxSubmission: Int = 8 << 20) async throws {
+        harness = try await SQLiteHarness()
         let (key, token) = try await harness.apiKeys.create(name: "テスト backend", actor: "test")
         self.token = token.revealed
         self.keyID = key.id
         self.ready = ready
+        self.maxSubmission = maxSubmission
     }
 
     var services: HonninServices {
         let ready = self.ready
         return HonninServices(
             apiKeys: harness.apiKeys, vault: harness.vault, readiness: { ready }, metrics: PrometheusCollectorRegistry(),
-            policy: PolicyEngine(catalogue: try! MethodCatalogue.bundled()), today: { "2026-11-29" }, maxBodyBytes: 4096)
+            policy: harness.policy, verifications: harness.verifications, today: { "2026-11-29" }, maxBodyBytes: 4096,
+            maxSubmissionBytes: maxSubmission)
     }
 
     func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
@@ -199,7 +202,7 @@ struct APITests {
         let logs = h.logs.text
         #expect(logs.contains("/v1/vault/records"))
         for secret in [name, address, "佐藤", h.token] { #expect(!logs.contains(secret)) }
-        let audit = await h.harness.store.chain().entries.map { String(decoding: $0.body, as: UTF8.self) }.joined()
+        let audit = try await h.harness.auditText()
         #expect(audit.contains("vault.record.sealed") && audit.contains("vault.record.erased"))
         #expect(audit.contains("apikey:\(h.keyID.rawValue)"))
         for secret in [name, address, "佐藤"] { #expect(!audit.contains(secret)) }

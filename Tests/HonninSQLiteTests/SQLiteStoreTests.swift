@@ -328,6 +328,10 @@ struct MigrationTests {
             case "0003_vault":
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM vault_records WHERE erased_at IS NULL") == 1)
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM api_keys") == 2)
+            case "0004_verifications":
+                #expect(try String.fetchOne(db, sql: "SELECT state FROM verifications") == "needs_review")
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'") == 1)
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM vault_records") == 2)
             default:
                 Issue.record("migration \(all[index].id) has no fixture check: add one here")
             }

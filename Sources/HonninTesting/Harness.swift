@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+import HonninCore
+import HonninPolicy
+import HonninProofing
+import HonninSQLite
+import HonninStore
+import Synchronization
+
+/// A SQLite store in a temporary directory with in-memory keys, a fixed clock and seeded
+/// randomness, and the verification engine over it. Test support only.
+public struct SQLiteHarness: Sendable {
+    public let directory: TemporaryDirectory
+    public let clock = FixedClock()
+    public let random = SeededRandom()
+    public let keys: InMemoryKeyMaterialStore
+    public let store: SQLiteStore
+    public let vault: Vault
+    public let apiKeys: APIKeyService
+    public let policy: PolicyEngine
+    public let verifications: VerificationService
+
+    public init(settings: VerificationSettings = VerificationSettings(publicURL: "https://verify.example.jp"), checkpointInterval: Int64 = 16)
+        async throws
+    {
+        directory = try TemporaryDirectory("honnin-harness")
+        keys = InMemoryKeyMaterialStore(random: random)
+        store = try SQLiteStore(
+            path: directory.url.appendingPathComponent("honnin.sqlite").path,
+            appender: AuditAppender(signingKey: try keys.auditSigningKey(), interval: checkpointInterval))
+        try store.migrate()
+        vault = Vault(repository: store, keys: keys, clock: clock, random: random)
+        try await vault.bootstrap(actor: "test")
+        apiKeys = APIKeyService(repository: store, clock: clock, random: random)
+        policy = PolicyEngine(catalogue: try MethodCatalogue.bundled())
+        verifications = VerificationService(
+            repository: store, registry: try ProofingRegistry.standard(catalogue: policy.catalogue), vault: vault, policy: policy,
+            settings: settings, clock: clock, random: random)
+    }
+
+    public func remove() { directory.remove() }
+
+    /// Every audit entry's body, as text, in order.
+    public func auditText() async throws -> String {
+        try await store.pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT body FROM audit_entries ORDER BY seq").map { String(decoding: $0, as: UTF8.self) }
+        }.joined(separator: "\n")
+    }
+}
+
+/// A webhook receiver in memory: records each POST and answers with the statuses given, in
+/// turn (then 200). Test support only.
+public final class RecordingWebhookTransport: WebhookTransport {
+    public struct Received: Sendable {
+        public let url: String
+        public let headers: [String: String]
+        public let body: [UInt8]
+    }
+    private let state: Mutex<(received: [Received], statuses: [Int])>
+    public init(statuses: [Int] = []) { state = Mutex(([], statuses)) }
+    public var received: [Received] { state.withLock { $0.received } }
+
+    public func post(url: String, headers: [(String, String)], body: [UInt8], timeout: TimeInterval) async throws -> Int {
+        try state.withLock { s in
+            s.received.append(Received(url: url, headers: Dictionary(headers, uniquingKeysWith: { a, _ in a }), body: body))
+            let status = s.statuses.isEmpty ? 200 : s.statuses.removeFirst()
+            if status == 0 { throw URLError(.timedOut) }
+            return status
+        }
+    }
+}
