@@ -37,6 +37,16 @@ let package = Package(
             name: "HonninCore",
             swiftSettings: strict
         ),
+        // Layer 1: password hashing (scrypt), later OTP and recovery codes.
+        .target(
+            name: "HonninCredentials",
+            dependencies: [
+                "HonninCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // Layer 2: levels, the method catalogue (data), risk → required levels → ranked methods.
         .target(
             name: "HonninPolicy",
@@ -58,7 +68,7 @@ let package = Package(
         .target(
             name: "HonninProofing",
             dependencies: [
-                "HonninCore", "HonninPolicy", "HonninStore",
+                "HonninCore", "HonninPolicy", "HonninStore", "HonninCredentials",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -67,7 +77,7 @@ let package = Package(
         .target(
             name: "HonninSQLite",
             dependencies: [
-                "HonninCore", "HonninStore", "HonninProofing",
+                "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -104,7 +114,7 @@ let package = Package(
         .target(
             name: "HonninTesting",
             dependencies: [
-                "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing", "HonninSQLite",
+                "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing", "HonninSQLite", "HonninCredentials",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -22,12 +22,15 @@ public struct HonninServices: Sendable {
     /// Largest accepted JSON request body, in bytes.
     public var maxBodyBytes: Int
     public var verifications: VerificationService
+    public var reviews: ReviewService
+    public var records: RecordService
     /// Largest accepted method submission (base64 images), in bytes.
     public var maxSubmissionBytes: Int
 
     public init(
         apiKeys: APIKeyService, vault: Vault, readiness: @escaping @Sendable () async -> Bool,
-        metrics: PrometheusCollectorRegistry, policy: PolicyEngine, verifications: VerificationService,
+        metrics: PrometheusCollectorRegistry, policy: PolicyEngine, verifications: VerificationService, reviews: ReviewService,
+        records: RecordService,
         today: @escaping @Sendable () -> String = { String(Timestamp.format(Date()).prefix(10)) }, maxBodyBytes: Int = 1 << 20,
         maxSubmissionBytes: Int = 40 << 20
     ) {
@@ -37,6 +40,8 @@ public struct HonninServices: Sendable {
         self.metrics = metrics
         self.policy = policy
         self.verifications = verifications
+        self.reviews = reviews
+        self.records = records
         self.today = today
         self.maxBodyBytes = maxBodyBytes
         self.maxSubmissionBytes = maxSubmissionBytes
@@ -93,6 +98,11 @@ public func buildRouter(_ services: HonninServices) -> Router<HonninRequestConte
         service: services.verifications, apiKeys: services.apiKeys, maxBody: services.maxBodyBytes,
         maxSubmission: services.maxSubmissionBytes
     ).register(business: v1, methods: router.group("v1/verifications/{id}/methods"))
+    RecordRoutes(service: services.records, maxBody: services.maxBodyBytes).register(on: v1)
+    ConsoleRoutes(
+        reviews: services.reviews, catalogue: services.policy.catalogue,
+        secureCookies: services.verifications.settings.publicURL.lowercased().hasPrefix("https://")
+    ).register(on: router)
     PolicyDesignerPage(engine: services.policy, today: services.today).register(on: router)
 
     routeTable.set(router.routes.map { ($0.path.description, $0.method) })

@@ -21,6 +21,8 @@ struct ProblemMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let problem as Problem {
             response = render(problem, request, context)
+        } catch let redirect as ConsoleRedirect {
+            response = Response(status: redirect.status, headers: [.location: "/console/login", .cacheControl: "no-store"])
         } catch let error as HTTPError {
             var problem = Problems.from(error, maxBody: maxBody)
             if error.status == .notFound {

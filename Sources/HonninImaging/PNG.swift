@@ -27,6 +27,15 @@ enum PNGCodec {
     /// (PNG 3rd ed. §11.3.2: gAMA, cHRM, sRGB, iCCP). Everything else ancillary is removed.
     static let keptAncillary: Set<String> = ["tRNS", "gAMA", "cHRM", "sRGB", "iCCP"]
 
+    /// Ancillary chunks reported by name when removed: those of PNG 3rd ed. §11.3, APNG (§11.3.6 acTL, fcTL, fdAT)
+    /// and the registered extensions. Any other type is reported as "unknown ancillary chunk", so the names an
+    /// uploader can make appear in `removed` (and in logs) come from this fixed list.
+    static let namedAncillary: Set<String> = [
+        "bKGD", "cHRM", "cICP", "cLLI", "mDCV", "dSIG", "eXIf", "gAMA", "hIST", "iCCP", "iTXt", "pHYs", "sBIT",
+        "sPLT", "sRGB", "tEXt", "tIME", "tRNS", "zTXt", "acTL", "fcTL", "fdAT", "oFFs", "pCAL", "sCAL", "sTER",
+        "gIFg", "gIFx", "caBX",
+    ]
+
     private struct Chunk {
         var type: String
         /// Offset of the chunk's length field; the chunk occupies `start ..< start + 12 + length`.
@@ -133,7 +142,7 @@ enum PNGCodec {
                     kept.append(chunk)
                 } else {
                     if type == "eXIf" && exifFacts == nil { exifFacts = ExifReader.read(data) }
-                    noteRemoved(type)
+                    noteRemoved(namedAncillary.contains(type) ? type : "unknown ancillary chunk")
                 }
             }
         }

@@ -155,6 +155,12 @@ public struct VerificationFlow: Codable, Sendable, Equatable {
     /// Non-personal facts about the evidence (document type, image sizes) for the reviewer queue.
     public var evidenceSummary: [String: String]
     public var result: FlowResult?
+    /// When the evidence was acknowledged.
+    public var submittedAt: Date?
+    /// Reviewers' decisions while the flow needs review.
+    public var review: ReviewState
+    /// The rule a record follows (犯収法施行規則 第20条 for AML-obliged profiles), if any.
+    public let legalBasis: String?
     /// Incremented by every stored change (optimistic concurrency: an update names the
     /// version it read).
     public var version: Int
@@ -164,7 +170,8 @@ public struct VerificationFlow: Codable, Sendable, Equatable {
         profile: String, requiredIAL: Int, requiredAAL: Int, allowedMethods: [String], requestedAttributes: [PersonAttribute],
         reference: String?, returnURL: String?, webhookURL: String?, locale: Language, retention: Retention, tokenDigest: [UInt8],
         method: String? = nil, attempt: MethodAttempt? = nil, attempts: Int = 0, evidence: HonninID? = nil,
-        evidenceSummary: [String: String] = [:], result: FlowResult? = nil, version: Int = 1
+        evidenceSummary: [String: String] = [:], result: FlowResult? = nil, submittedAt: Date? = nil, review: ReviewState = ReviewState(),
+        legalBasis: String? = nil, version: Int = 1
     ) {
         self.id = id
         self.state = state
@@ -189,6 +196,9 @@ public struct VerificationFlow: Codable, Sendable, Equatable {
         self.evidence = evidence
         self.evidenceSummary = evidenceSummary
         self.result = result
+        self.submittedAt = submittedAt
+        self.review = review
+        self.legalBasis = legalBasis
         self.version = version
     }
 

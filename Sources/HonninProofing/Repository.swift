@@ -64,7 +64,7 @@ public struct IdempotencyEntry: Sendable, Equatable {
 
 /// Everything one step of a flow writes, committed atomically: the new flow value (only if the
 /// stored version is still `expectedVersion`), vault records, audit events, webhook deliveries,
-/// an idempotency entry.
+/// an idempotency entry, verification record entries.
 public struct FlowCommit: Sendable {
     public var flow: VerificationFlow
     public var expectedVersion: Int
@@ -72,6 +72,7 @@ public struct FlowCommit: Sendable {
     public var audit: [AuditEvent] = []
     public var webhooks: [WebhookDelivery] = []
     public var idempotency: IdempotencyEntry?
+    public var records: [RecordEntry] = []
 
     public init(flow: VerificationFlow, expectedVersion: Int) {
         self.flow = flow
@@ -115,4 +116,6 @@ public protocol VerificationRepository: Sendable {
     func pendingWebhooks(dueAt now: Date, limit: Int) async throws -> [WebhookDelivery]
     func updateWebhook(_ delivery: WebhookDelivery, audit: AuditEvent?) async throws
     func webhooks(for verification: HonninID) async throws -> [WebhookDelivery]
+    /// Appends an audit event on its own (reads of personal data, exports).
+    func appendAuditEvent(_ event: AuditEvent) async throws
 }

@@ -200,13 +200,20 @@ public struct VerificationService: Sendable {
             expiresAt: now.addingTimeInterval(settings.flowLifetime), createdBy: actor, profile: profile.id,
             requiredIAL: assessment.ial.level.rawValue, requiredAAL: assessment.aal.level.rawValue, allowedMethods: allowed,
             requestedAttributes: attributes, reference: reference, returnURL: returnURL, webhookURL: webhookURL, locale: locale,
-            retention: profile.retention, tokenDigest: Array(SHA256.hash(data: Array(token.utf8))))
+            retention: profile.retention, tokenDigest: Array(SHA256.hash(data: Array(token.utf8))), legalBasis: Self.legalBasis(profile))
         try await repository.create(
             flow,
             audit: AuditEvent(
                 action: "verification.created", actor: actor, subject: flow.id.rawValue,
                 details: ["profile": profile.id, "ial": String(flow.requiredIAL), "methods": allowed.joined(separator: ",")], at: now))
         return (flow, Redacted(token))
+    }
+
+    /// The rule a profile's records follow, when a law sets one.
+    static func legalBasis(_ p: ServiceProfile) -> String? {
+        if p.obligations.aml { return "犯罪による収益の移転防止に関する法律施行規則 第20条 (本人確認記録)" }
+        if p.obligations.mobile_act { return "携帯音声通信事業者による契約者等の本人確認等及び携帯音声通信役務の不正な利用の防止に関する法律施行規則 (本人確認記録)" }
+        return nil
     }
 
     /// The hosted page's URL for a flow, carrying its token.
@@ -263,6 +270,8 @@ public struct VerificationService: Sendable {
     /// The attributes a finished flow established, only those the business requested.
     public func disclosedAttributes(_ flow: VerificationFlow) async throws -> [String: PersonAttributes.Value]? {
         guard flow.state == .approved, let id = flow.result?.attributesRecord else { return nil }
+        // Erased (retention ended, or a data-subject request): nothing to disclose any more.
+        guard case .sealed? = try await vault.repository.fetch(id) else { return nil }
         let record = try await vault.open(id)
         guard let bytes = record["attributes"] else { return nil }
         let attributes = try JSONDecoder().decode(PersonAttributes.self, from: Data(bytes.revealed))
@@ -392,6 +401,7 @@ public struct VerificationService: Sendable {
             next.attempts += 1
             next.evidence = prepared[0].record.id
             next.evidenceSummary = evidence.summary
+            next.submittedAt = now
             next.version += 1
             var c = FlowCommit(flow: next, expectedVersion: flow.version)
             c.sealed = prepared
@@ -432,10 +442,11 @@ public struct VerificationService: Sendable {
         return try await decide(current, outcome: outcome, actor: "system", code: nil, reviewer: nil)
     }
 
-    /// Moves a verifying or reviewed flow to the outcome's state, sealing the established
-    /// attributes and queueing the webhook, in one transaction.
-    func decide(_ flow: VerificationFlow, outcome: ProofingOutcome, actor: String, code: String?, reviewer: String?) async throws
-        -> VerificationFlow
+    /// Moves a verifying or reviewed flow to the outcome's state in one transaction: seals the
+    /// established attributes, writes the signed 本人確認記録 when the flow ends (approved or
+    /// rejected), and queues the webhook.
+    func decide(_ flow: VerificationFlow, outcome: ProofingOutcome, actor: String, code: String?, reviewer: HonninID?, documentNumber: String? = nil)
+        async throws -> VerificationFlow
     {
         let now = clock.now()
         let (event, resultCode): (FlowEvent, String) =
@@ -445,34 +456,123 @@ public struct VerificationService: Sendable {
             case .failed(let c): (.reject, c)
             case .retry(let c): (.retry, c)
             }
-        let fields: [[VaultField]] =
-            if let a = outcome.attributes, event == .approve || event == .requireReview {
-                [[VaultField(name: "attributes", value: encodeAttributes(a.revealed))]]
-            } else { [] }
+        var next = flow
+        do throws(FlowError) { try next.apply(event, at: now) } catch { throw RequestError(error) }
+        next.version += 1
+        if event == .retry { next.attempt = nil }
+        var fields: [[VaultField]] = []
+        let keepAttributes = outcome.attributes != nil && (event == .approve || event == .requireReview)
+        if keepAttributes, let a = outcome.attributes { fields.append([VaultField(name: "attributes", value: encodeAttributes(a.revealed))]) }
+        var entry: RecordEntry?
+        if next.state.isFinal {
+            let recordID = HonninID(kind: .record, milliseconds: Timestamp.milliseconds(now), random: random)
+            next.result = FlowResult(
+                ialReached: event == .approve ? outcome.ialReached : nil, code: resultCode, decidedAt: now, reviewer: reviewer?.rawValue)
+            let record = try await buildRecord(next, id: recordID, attributes: event == .approve ? outcome.attributes?.revealed : nil, documentNumber: documentNumber, at: now)
+            let jws = try RecordSignature.sign(record, key: try vault.keys.auditSigningKey())
+            fields.append([VaultField(name: "jws", text: jws), VaultField(name: "record.json", value: Redacted(try RecordSignature.payload(record)))])
+            entry = RecordEntry(
+                id: recordID, verification: flow.id, vaultRecord: recordID, createdAt: now, retention: flow.retention,
+                expiresAt: flow.retention.basis == .verification ? flow.retention.end(from: now) : nil)
+        } else if event == .requireReview {
+            next.result = FlowResult(code: resultCode)
+        }
         return try await vault.withPrepared(fields, actor: actor) { prepared in
-            var next = flow
-            do throws(FlowError) { try next.apply(event, at: now) } catch { throw RequestError(error) }
-            next.version += 1
-            if event == .retry {
-                next.attempt = nil
-            } else {
-                next.result = FlowResult(
-                    ialReached: event == .approve ? outcome.ialReached : nil, code: resultCode, attributesRecord: prepared.first?.record.id,
-                    decidedAt: event == .requireReview ? nil : now, reviewer: reviewer)
+            var committed = next
+            if keepAttributes { committed.result?.attributesRecord = prepared.first?.record.id }
+            var c = FlowCommit(flow: committed, expectedVersion: flow.version)
+            if var e = entry, let sealed = prepared.last {
+                e = RecordEntry(id: e.id, verification: e.verification, vaultRecord: sealed.record.id, createdAt: e.createdAt, retention: e.retention, expiresAt: e.expiresAt)
+                committed.result?.record = e.id
+                c.flow = committed
+                c.records = [e]
             }
-            var c = FlowCommit(flow: next, expectedVersion: flow.version)
             c.sealed = prepared
             var details = ["code": resultCode]
-            if let ial = next.result?.ialReached { details["ial"] = String(ial) }
+            if let ial = committed.result?.ialReached { details["ial"] = String(ial) }
+            if let r = committed.result?.record { details["record"] = r.rawValue }
             for d in outcome.diagnostics.prefix(8) { details["diagnostic.\(d.code)"] = "1" }
-            c.audit = [AuditEvent(action: "verification.\(next.state.rawValue)", actor: actor, subject: flow.id.rawValue, details: details, at: now)]
+            c.audit = [AuditEvent(action: "verification.\(committed.state.rawValue)", actor: actor, subject: flow.id.rawValue, details: details, at: now)]
             let announced: [FlowState: String] = [
                 .approved: "verification.approved", .rejected: "verification.rejected", .needsReview: "verification.needs_review",
             ]
-            if let name = announced[next.state] { c.webhooks = webhook(for: next, event: name, at: now) }
+            if let name = announced[committed.state] { c.webhooks = webhook(for: committed, event: name, at: now) }
             guard try await repository.commit(c) else { throw RequestError(FlowError.conflict) }
-            return next
+            return committed
         }
+    }
+
+    /// The record's content (犯収法施行規則 第20条 where it applies): who, what, when, how.
+    func buildRecord(_ flow: VerificationFlow, id: HonninID, attributes: PersonAttributes?, documentNumber: String?, at now: Date) async throws
+        -> VerificationRecord
+    {
+        var digests: [String: String] = [:]
+        if let e = flow.evidence, case .sealed? = try await vault.repository.fetch(e) {
+            for field in try await vault.open(e).fields { digests[field.name] = Bytes.hex(SHA256.hash(data: field.value.revealed)) }
+        }
+        var attributeText: [String: String]?
+        if let a = attributes {
+            let data = try JSONEncoder().encode(a)
+            attributeText = try JSONDecoder().decode([String: String].self, from: data)
+        }
+        let docType = flow.evidenceSummary["document_type"]
+        return VerificationRecord(
+            record_id: id.rawValue, verification_id: flow.id.rawValue, reference: flow.reference, profile: flow.profile, legal_basis: flow.legalBasis,
+            outcome: flow.state.rawValue, result_code: flow.result?.code ?? flow.state.rawValue, method: flow.method, ial: flow.result?.ialReached,
+            required_ial: flow.requiredIAL, document: docType.map { VerificationRecord.Document(type: $0, number: documentNumber) },
+            attributes: attributeText, evidence: flow.evidence.map { VerificationRecord.Evidence(vault_record: $0.rawValue, sha256: digests) },
+            reviews: flow.review.decisions.map {
+                VerificationRecord.Review(
+                    reviewer: $0.reviewer.rawValue, decision: $0.verdict.rawValue, reasons: $0.reasons, checklist: $0.checklist, at: Timestamp.format($0.at))
+            },
+            created_at: Timestamp.format(flow.createdAt), evidence_submitted_at: flow.submittedAt.map(Timestamp.format), decided_at: Timestamp.format(now),
+            retention: flow.retention, issuer: settings.publicURL)
+    }
+
+    /// A reviewer's decision on a flow that needs review (see ``ReviewService/decide``): a first
+    /// approval under four-eyes is recorded and waits; otherwise the flow is decided.
+    func review(
+        _ flow: VerificationFlow, decision: (reviewer: HonninID, verdict: ReviewDecision.Verdict, reasons: [String], checklist: [String], number: String?),
+        fourEyes: Bool, actor: String, at now: Date
+    ) async throws -> VerificationFlow {
+        let pending = flow.review.pendingApproval
+        if decision.verdict == .approve && fourEyes && pending == nil {
+            let fields: [[VaultField]] = decision.number.map { [[VaultField(name: "document_number", text: $0)]] } ?? []
+            return try await vault.withPrepared(fields, actor: actor) { prepared in
+                var next = flow
+                next.review.decisions.append(
+                    ReviewDecision(
+                        reviewer: decision.reviewer, verdict: .approve, reasons: [], checklist: decision.checklist, documentNumber: prepared.first?.record.id, at: now))
+                next.updatedAt = now
+                next.version += 1
+                var c = FlowCommit(flow: next, expectedVersion: flow.version)
+                c.sealed = prepared
+                c.audit = [AuditEvent(action: "review.first_approval", actor: actor, subject: flow.id.rawValue, at: now)]
+                guard try await repository.commit(c) else { throw RequestError(FlowError.conflict) }
+                return next
+            }
+        }
+        var number = decision.number
+        if number == nil, decision.verdict == .approve, let id = pending?.documentNumber, let bytes = try await vault.open(id)["document_number"] {
+            number = String(decoding: bytes.revealed, as: UTF8.self)
+        }
+        var decided = flow
+        decided.review.decisions.append(
+            ReviewDecision(
+                reviewer: decision.reviewer, verdict: decision.verdict, reasons: decision.reasons, checklist: decision.checklist, documentNumber: nil, at: now))
+        let outcome: ProofingOutcome
+        switch decision.verdict {
+        case .approve:
+            guard let e = flow.evidence else { throw RequestError(FlowError.wrongState(flow.state, .approve)) }
+            let attributes = try await vault.open(e)["attributes"].map { try JSONDecoder().decode(PersonAttributes.self, from: Data($0.revealed)) }
+            let ial = flow.method.flatMap { m in policy.catalogue.proofing.first { $0.id == m }?.gov_ial?.rawValue }
+            outcome = ProofingOutcome(verdict: .verified, attributes: attributes.map(Redacted.init), ialReached: ial)
+        case .reject:
+            outcome = ProofingOutcome(verdict: .failed(decision.reasons.first ?? "rejected"), attributes: nil, ialReached: nil)
+        }
+        return try await decide(
+            decided, outcome: outcome, actor: actor, code: decision.verdict == .approve ? "approved_by_review" : nil, reviewer: decision.reviewer,
+            documentNumber: number)
     }
 
     /// Resumes flows whose evidence was acknowledged but not decided (after a crash). Returns

@@ -120,6 +120,43 @@ public enum SchemaMigrations {
             CREATE INDEX webhook_deliveries_by_verification ON webhook_deliveries (verification_id, id);
             """
         ),
+        (
+            "0005_reviews_records",
+            """
+            -- Reviewers of the console (password hashes are scrypt PHC strings) and their sessions
+            -- (only the SHA-256 of the cookie token is stored).
+            CREATE TABLE reviewers (
+                id            TEXT PRIMARY KEY NOT NULL,
+                username      TEXT NOT NULL UNIQUE,
+                display_name  TEXT NOT NULL,
+                password_hash TEXT NOT NULL,
+                created_at    INTEGER NOT NULL,
+                disabled_at   INTEGER
+            ) STRICT;
+            CREATE TABLE reviewer_sessions (
+                id           TEXT PRIMARY KEY NOT NULL,
+                reviewer_id  TEXT NOT NULL REFERENCES reviewers (id),
+                token_sha256 BLOB NOT NULL CHECK (length(token_sha256) = 32),
+                csrf_token   TEXT NOT NULL,
+                created_at   INTEGER NOT NULL,
+                last_seen_at INTEGER NOT NULL,
+                expires_at   INTEGER NOT NULL
+            ) STRICT;
+            -- 本人確認記録: the content is a vault record (crypto-shredded when the retention ends).
+            CREATE TABLE verification_records (
+                id                    TEXT PRIMARY KEY NOT NULL,
+                verification_id       TEXT NOT NULL UNIQUE REFERENCES verifications (id),
+                vault_record_id       TEXT NOT NULL REFERENCES vault_records (id),
+                created_at            INTEGER NOT NULL,
+                retention_basis       TEXT NOT NULL CHECK (retention_basis IN ('verification', 'relationship_end')),
+                retention_days        INTEGER NOT NULL CHECK (retention_days >= 1),
+                relationship_ended_on TEXT,
+                expires_at            INTEGER,
+                erased_at             INTEGER
+            ) STRICT;
+            CREATE INDEX verification_records_expiring ON verification_records (expires_at) WHERE erased_at IS NULL AND expires_at IS NOT NULL;
+            """
+        ),
     ]
 
     /// The migrator; `upTo` stops after that identifier (for migration tests).

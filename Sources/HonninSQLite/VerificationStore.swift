@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HonninCore
+import HonninPolicy
 import HonninProofing
 import HonninStore
 
@@ -94,6 +95,7 @@ extension SQLiteStore: VerificationRepository {
                     arguments: [i.scope, i.key, Data(i.requestDigest), Timestamp.milliseconds(i.createdAt)])
             }
             for w in commit.webhooks { try Self.insertWebhook(w, db) }
+            for r in commit.records { try Self.insertRecord(r, db) }
             for event in commit.audit { try self.appendAudit(event, db) }
             return true
         }
@@ -185,5 +187,155 @@ extension SQLiteStore: VerificationRepository {
             try Row.fetchAll(db, sql: "SELECT * FROM webhook_deliveries WHERE verification_id = ? ORDER BY id", arguments: [verification.rawValue])
                 .map(Self.webhook)
         }
+    }
+}
+
+// MARK: Verification records (本人確認記録)
+
+extension SQLiteStore: RecordRepository {
+    static func insertRecord(_ r: RecordEntry, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO verification_records (id, verification_id, vault_record_id, created_at, retention_basis, retention_days,
+                    relationship_ended_on, expires_at, erased_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                r.id.rawValue, r.verification.rawValue, r.vaultRecord.rawValue, Timestamp.milliseconds(r.createdAt), r.retention.basis.rawValue,
+                r.retention.days, r.relationshipEndedOn?.description, r.expiresAt.map(Timestamp.milliseconds), r.erasedAt.map(Timestamp.milliseconds),
+            ])
+    }
+
+    static func recordEntry(_ row: Row) -> RecordEntry {
+        RecordEntry(
+            id: HonninID(trusted: row["id"]), verification: HonninID(trusted: row["verification_id"]), vaultRecord: HonninID(trusted: row["vault_record_id"]),
+            createdAt: Timestamp.date(milliseconds: row["created_at"]),
+            retention: Retention(basis: Retention.Basis(rawValue: row["retention_basis"]) ?? .relationshipEnd, days: row["retention_days"]),
+            relationshipEndedOn: (row["relationship_ended_on"] as String?).flatMap { CalendarDate(parsing: $0) },
+            expiresAt: (row["expires_at"] as Int64?).map(Timestamp.date(milliseconds:)),
+            erasedAt: (row["erased_at"] as Int64?).map(Timestamp.date(milliseconds:)))
+    }
+
+    public func record(_ id: HonninID) async throws -> RecordEntry? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM verification_records WHERE id = ?", arguments: [id.rawValue]).map(Self.recordEntry)
+        }
+    }
+
+    public func record(forVerification id: HonninID) async throws -> RecordEntry? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM verification_records WHERE verification_id = ?", arguments: [id.rawValue]).map(Self.recordEntry)
+        }
+    }
+
+    public func expiredRecords(at now: Date, limit: Int) async throws -> [RecordEntry] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM verification_records WHERE erased_at IS NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+                arguments: [Timestamp.milliseconds(now), limit]
+            ).map(Self.recordEntry)
+        }
+    }
+
+    public func countExpiredRecords(at now: Date) async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM verification_records WHERE erased_at IS NULL AND expires_at <= ?", arguments: [Timestamp.milliseconds(now)])
+                ?? 0
+        }
+    }
+
+    public func updateRecord(_ r: RecordEntry, audit: AuditEvent) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE verification_records SET relationship_ended_on = ?, expires_at = ?, erased_at = ? WHERE id = ?",
+                arguments: [r.relationshipEndedOn?.description, r.expiresAt.map(Timestamp.milliseconds), r.erasedAt.map(Timestamp.milliseconds), r.id.rawValue])
+            try self.appendAudit(audit, db)
+        }
+    }
+}
+
+// MARK: Reviewers and console sessions
+
+extension SQLiteStore: ReviewerRepository {
+    static func reviewer(_ row: Row) -> Reviewer {
+        Reviewer(
+            id: HonninID(trusted: row["id"]), username: row["username"], displayName: row["display_name"], passwordHash: row["password_hash"],
+            createdAt: Timestamp.date(milliseconds: row["created_at"]), disabledAt: (row["disabled_at"] as Int64?).map(Timestamp.date(milliseconds:)))
+    }
+
+    public func insertReviewer(_ r: Reviewer, audit: AuditEvent) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO reviewers (id, username, display_name, password_hash, created_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [r.id.rawValue, r.username, r.displayName, r.passwordHash, Timestamp.milliseconds(r.createdAt), r.disabledAt.map(Timestamp.milliseconds)])
+            try self.appendAudit(audit, db)
+        }
+    }
+
+    public func reviewer(id: HonninID) async throws -> Reviewer? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM reviewers WHERE id = ?", arguments: [id.rawValue]).map(Self.reviewer) }
+    }
+
+    public func reviewer(username: String) async throws -> Reviewer? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM reviewers WHERE username = ?", arguments: [username]).map(Self.reviewer) }
+    }
+
+    public func reviewers() async throws -> [Reviewer] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM reviewers ORDER BY username").map(Self.reviewer) }
+    }
+
+    public func updateReviewer(_ r: Reviewer, audit: AuditEvent?) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE reviewers SET password_hash = ?, disabled_at = ? WHERE id = ?",
+                arguments: [r.passwordHash, r.disabledAt.map(Timestamp.milliseconds), r.id.rawValue])
+            if r.disabledAt != nil { try db.execute(sql: "DELETE FROM reviewer_sessions WHERE reviewer_id = ?", arguments: [r.id.rawValue]) }
+            if let audit { try self.appendAudit(audit, db) }
+        }
+    }
+
+    public func insertSession(_ s: ReviewerSession, audit: AuditEvent) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO reviewer_sessions (id, reviewer_id, token_sha256, csrf_token, created_at, last_seen_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    s.id.rawValue, s.reviewer.rawValue, Data(s.tokenDigest), s.csrfToken, Timestamp.milliseconds(s.createdAt),
+                    Timestamp.milliseconds(s.lastSeenAt), Timestamp.milliseconds(s.expiresAt),
+                ])
+            // Expired sessions are removed as new ones arrive.
+            try db.execute(sql: "DELETE FROM reviewer_sessions WHERE expires_at <= ?", arguments: [Timestamp.milliseconds(s.createdAt)])
+            try self.appendAudit(audit, db)
+        }
+    }
+
+    public func session(_ id: HonninID) async throws -> ReviewerSession? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM reviewer_sessions WHERE id = ?", arguments: [id.rawValue]).map {
+                ReviewerSession(
+                    id: HonninID(trusted: $0["id"]), reviewer: HonninID(trusted: $0["reviewer_id"]), tokenDigest: [UInt8]($0["token_sha256"] as Data),
+                    csrfToken: $0["csrf_token"], createdAt: Timestamp.date(milliseconds: $0["created_at"]),
+                    lastSeenAt: Timestamp.date(milliseconds: $0["last_seen_at"]), expiresAt: Timestamp.date(milliseconds: $0["expires_at"]))
+            }
+        }
+    }
+
+    public func touchSession(_ id: HonninID, at: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE reviewer_sessions SET last_seen_at = ? WHERE id = ?", arguments: [Timestamp.milliseconds(at), id.rawValue])
+        }
+    }
+
+    public func deleteSession(_ id: HonninID, audit: AuditEvent?) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM reviewer_sessions WHERE id = ?", arguments: [id.rawValue])
+            if let audit { try self.appendAudit(audit, db) }
+        }
+    }
+
+    public func appendAuditEvent(_ event: AuditEvent) async throws {
+        _ = try await append(event)
     }
 }

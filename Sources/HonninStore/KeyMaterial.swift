@@ -26,7 +26,9 @@ public struct AuditSigningKey: Sendable {
 
     public var publicKey: AuditPublicKey { AuditPublicKey(id: id, key: privateKey.publicKey) }
 
-    func sign(_ message: [UInt8]) throws -> [UInt8] { Array(try privateKey.signature(for: message)) }
+    /// Ed25519 signature (RFC 8032) of `message`. The same server key signs audit checkpoints and
+    /// verification records (本人確認記録), under different message formats.
+    public func sign(_ message: [UInt8]) throws -> [UInt8] { Array(try privateKey.signature(for: message)) }
 }
 
 /// A public key that verifies audit checkpoints, as pinned by an auditor.

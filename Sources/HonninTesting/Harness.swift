@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HonninCore
+import HonninCredentials
 import HonninPolicy
 import HonninProofing
 import HonninSQLite
@@ -19,10 +20,13 @@ public struct SQLiteHarness: Sendable {
     public let apiKeys: APIKeyService
     public let policy: PolicyEngine
     public let verifications: VerificationService
+    public let reviews: ReviewService
+    public let records: RecordService
 
-    public init(settings: VerificationSettings = VerificationSettings(publicURL: "https://verify.example.jp"), checkpointInterval: Int64 = 16)
-        async throws
-    {
+    public init(
+        settings: VerificationSettings = VerificationSettings(publicURL: "https://verify.example.jp"), review: ReviewSettings = ReviewSettings(),
+        checkpointInterval: Int64 = 16
+    ) async throws {
         directory = try TemporaryDirectory("honnin-harness")
         keys = InMemoryKeyMaterialStore(random: random)
         store = try SQLiteStore(
@@ -36,6 +40,11 @@ public struct SQLiteHarness: Sendable {
         verifications = VerificationService(
             repository: store, registry: try ProofingRegistry.standard(catalogue: policy.catalogue), vault: vault, policy: policy,
             settings: settings, clock: clock, random: random)
+        // Cheap scrypt parameters: tests check behaviour, not cost.
+        reviews = ReviewService(
+            reviewers: store, verifications: verifications, settings: review, clock: clock, random: random,
+            hasher: PasswordHasher(parameters: .init(logN: 10, r: 8, p: 1)))
+        records = RecordService(records: store, verifications: verifications, clock: clock)
     }
 
     public func remove() { directory.remove() }

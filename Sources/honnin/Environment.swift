@@ -1,5 +1,7 @@
 import Foundation
 import HonninCore
+import HonninPolicy
+import HonninProofing
 import HonninSQLite
 import HonninStore
 import Logging
@@ -46,5 +48,23 @@ struct HonninEnvironment {
         return HonninEnvironment(
             common: common, keys: keys, store: store, vault: vault,
             apiKeys: APIKeyService(repository: store, clock: clock, random: random))
+    }
+}
+
+extension HonninEnvironment {
+    /// The flow engine, review and record services over this environment's store (serve and the
+    /// subcommands build them the same way).
+    func engines(settings: VerificationSettings = VerificationSettings(), review: ReviewSettings = ReviewSettings()) throws
+        -> (verifications: VerificationService, reviews: ReviewService, records: RecordService)
+    {
+        let policy = PolicyEngine(catalogue: try MethodCatalogue.bundled())
+        let verifications = VerificationService(
+            repository: store, registry: try ProofingRegistry.standard(catalogue: policy.catalogue), vault: vault, policy: policy,
+            settings: settings, clock: clock, random: random)
+        return (
+            verifications,
+            ReviewService(reviewers: store, verifications: verifications, settings: review, clock: clock, random: random),
+            RecordService(records: store, verifications: verifications, clock: clock)
+        )
     }
 }

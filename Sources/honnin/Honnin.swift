@@ -18,7 +18,10 @@ struct Honnin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "honnin",
         abstract: "Honnin (本人): digital identity verification server.",
-        subcommands: [Serve.self, Migrate.self, APIKeyCommand.self, KeysCommand.self, AuditCommand.self, Assess.self],
+        subcommands: [
+            Serve.self, Migrate.self, APIKeyCommand.self, KeysCommand.self, AuditCommand.self, Assess.self, ReviewerCommand.self, RecordsCommand.self,
+            WebhooksCommand.self,
+        ],
         defaultSubcommand: nil)
 }
 
@@ -35,6 +38,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a verification waits for the person. Env HONNIN_FLOW_LIFETIME; default 86400") var flowLifetime: String?
     @Option(help: "Seconds between background passes (expiry, recovery, webhooks). Env HONNIN_WORKER_INTERVAL; default 5")
     var workerInterval: String?
+    @Option(help: "Hours a review case may wait before it is overdue. Env HONNIN_REVIEW_SLA_HOURS; default 24") var reviewSlaHours: String?
+    @Option(help: "Approvals need a second reviewer (true/false). Env HONNIN_FOUR_EYES; default false") var fourEyes: String?
 
     func run() async throws {
         let resolved = try ResolvedCommon(common)
@@ -56,6 +61,10 @@ struct Serve: AsyncParsableCommand {
         let interval = try resolved.sources.value("worker_interval", flag: workerInterval, default: 5) {
             Double($0).flatMap { (0.05...3600).contains($0) ? $0 : nil }
         }
+        let sla = try resolved.sources.value("review_sla_hours", flag: reviewSlaHours, default: 24.0) {
+            Double($0).flatMap { (0.1...(24.0 * 90)).contains($0) ? $0 : nil }
+        }
+        let fourEyes = try resolved.sources.value("four_eyes", flag: fourEyes, default: false) { ["true": true, "false": false][$0.lowercased()] }
         let logger = LogSetup.bootstrap(format: resolved.logFormat, level: resolved.logLevel)
         let env = try await HonninEnvironment.open(resolved, logger: logger, actor: "system")
 
@@ -64,14 +73,12 @@ struct Serve: AsyncParsableCommand {
         registry.makeGauge(name: "honnin_build_info", labels: [("version", HonninVersion.current)], help: "Honnin build").set(1.0 as Double)
 
         let store = env.store
-        let policy = PolicyEngine(catalogue: try MethodCatalogue.bundled())
         let settings = VerificationSettings(flowLifetime: TimeInterval(lifetime), publicURL: publicURL)
-        let verifications = VerificationService(
-            repository: store, registry: try ProofingRegistry.standard(catalogue: policy.catalogue), vault: env.vault, policy: policy,
-            settings: settings, clock: env.clock, random: env.random)
+        let (verifications, reviews, records) = try env.engines(settings: settings, review: ReviewSettings(sla: sla * 3600, fourEyes: fourEyes))
         let services = HonninServices(
             apiKeys: env.apiKeys, vault: env.vault, readiness: { await store.isReachable() }, metrics: registry,
-            policy: policy, verifications: verifications, maxBodyBytes: maxBody, maxSubmissionBytes: maxSubmission)
+            policy: verifications.policy, verifications: verifications, reviews: reviews, records: records, maxBodyBytes: maxBody,
+            maxSubmissionBytes: maxSubmission)
         let worker = FlowWorker(
             verifications: verifications,
             webhooks: WebhookDispatcher(

@@ -35,7 +35,7 @@ struct APIHarness {
         let ready = self.ready
         return HonninServices(
             apiKeys: harness.apiKeys, vault: harness.vault, readiness: { ready }, metrics: PrometheusCollectorRegistry(),
-            policy: harness.policy, verifications: harness.verifications, today: { "2026-11-29" }, maxBodyBytes: 4096,
+            policy: harness.policy, verifications: harness.verifications, reviews: harness.reviews, records: harness.records, today: { "2026-11-29" }, maxBodyBytes: 4096,
             maxSubmissionBytes: maxSubmission)
     }
 

@@ -332,6 +332,10 @@ struct MigrationTests {
                 #expect(try String.fetchOne(db, sql: "SELECT state FROM verifications") == "needs_review")
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'") == 1)
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM vault_records") == 2)
+            case "0005_reviews_records":
+                #expect(try String.fetchOne(db, sql: "SELECT username FROM reviewers") == "fixture")
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM verification_records WHERE expires_at IS NULL") == 1)
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM verifications") == 1)
             default:
                 Issue.record("migration \(all[index].id) has no fixture check: add one here")
             }
