@@ -20,7 +20,7 @@ public enum HonninBinary {
     }
 
     /// Runs a subcommand to completion; returns exit status, stdout and stderr.
-    public static func run(_ arguments: [String], environment: [String: String] = [:], cwd: URL? = nil) throws -> (
+    public static func run(_ arguments: [String], environment: [String: String] = [:], cwd: URL? = nil, input: String? = nil) throws -> (
         status: Int32, stdout: String, stderr: String
     ) {
         let p = Process()
@@ -32,7 +32,13 @@ public enum HonninBinary {
         let err = Pipe()
         p.standardOutput = out
         p.standardError = err
+        let inPipe = Pipe()
+        p.standardInput = input == nil ? FileHandle.nullDevice : inPipe
         try p.run()
+        if let input {
+            inPipe.fileHandleForWriting.write(Data(input.utf8))
+            try inPipe.fileHandleForWriting.close()
+        }
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
@@ -119,10 +125,11 @@ public struct HTTPTestClient: Sendable {
         session = URLSession(configuration: config)
     }
 
-    public func request(_ method: String, _ path: String, json: Any? = nil) async throws -> (status: Int, body: Data) {
-        var r = URLRequest(url: base.appendingPathComponent(path))
+    public func request(_ method: String, _ path: String, json: Any? = nil, headers: [String: String] = [:]) async throws -> (status: Int, body: Data) {
+        var r = URLRequest(url: URL(string: path, relativeTo: base)!)
         r.httpMethod = method
         if let token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        for (name, value) in headers { r.setValue(value, forHTTPHeaderField: name) }
         if let json {
             r.setValue("application/json", forHTTPHeaderField: "Content-Type")
             r.httpBody = try JSONSerialization.data(withJSONObject: json)

@@ -9,14 +9,16 @@ import Glibc
 #endif
 
 /// Tests of the real `honnin` executable: a server process, subcommands beside it, signals.
+/// Creates an API key with the CLI; returns its id and token.
+func createKey(_ dataDir: String, name: String = "backend", extra: [String] = []) throws -> (id: String, token: String) {
+    let r = try HonninBinary.run(["apikey", "create", "--data-dir", dataDir, "--name", name, "--json"] + extra)
+    #expect(r.status == 0, "\(r.stderr)")
+    let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: String])
+    return (try #require(o["id"]), try #require(o["token"]))
+}
+
 @Suite("honnin executable", .serialized)
 struct ServerProcessTests {
-    func createKey(_ dataDir: String, name: String = "backend", extra: [String] = []) throws -> (id: String, token: String) {
-        let r = try HonninBinary.run(["apikey", "create", "--data-dir", dataDir, "--name", name, "--json"] + extra)
-        #expect(r.status == 0, "\(r.stderr)")
-        let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: String])
-        return (try #require(o["id"]), try #require(o["token"]))
-    }
 
     @Test("first start creates the database and a key-encryption key, says so in one log line, and stops on SIGTERM")
     func firstStartAndGracefulShutdown() async throws {

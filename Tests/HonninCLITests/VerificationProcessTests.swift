@@ -1,0 +1,154 @@
+import Foundation
+import HonninCore
+import HonninTesting
+import Testing
+
+/// Flow ids and names the server acknowledged.
+actor Submitted {
+    var items: [(id: String, name: String)] = []
+    func add(_ id: String, _ name: String) { items.append((id, name)) }
+    var count: Int { items.count }
+}
+
+func selfDeclaredProfile() -> [String: Any] {
+    ["id": "cli-self", "name": ["ja": "テスト", "en": "Test"], "self_asserted_acceptable": true, "personal_information_online": false]
+}
+
+/// Creates a flow and returns (id, flow token).
+func createFlow(_ client: HTTPTestClient, _ extra: [String: Any] = [:]) async throws -> (String, String) {
+    let (status, body) = try await client.request(
+        "POST", "v1/verifications", json: ["profile": selfDeclaredProfile(), "requested_attributes": ["name"]].merging(extra) { _, b in b })
+    #expect(status == 201)
+    let c = client.object(body)
+    let url = try #require(c["url"] as? String)
+    return (try #require(c["id"] as? String), try #require(URLComponents(string: url)?.queryItems?.first { $0.name == "t" }?.value))
+}
+
+@Suite("Verification flows in a real server process", .serialized)
+struct VerificationProcessTests {
+    @Test("a SIGKILL during submissions loses no acknowledged evidence; undecided evidence is verified after restart")
+    func sigkillDuringSubmission() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let server = try ServerProcess(dataDir: dir.path)
+        let (_, token) = try createKey(dir.path)
+        let business = HTTPTestClient(base: server.baseURL, token: token)
+        let person = HTTPTestClient(base: server.baseURL)
+        let submitted = Submitted()
+        let workers = (0..<4).map { w in
+            Task {
+                var n = 0
+                while !Task.isCancelled {
+                    n += 1
+                    guard let (id, flowToken) = try? await createFlow(business) else { return }
+                    let auth = ["Authorization": "Bearer \(flowToken)"]
+                    guard let (_, started) = try? await person.request("POST", "v1/verifications/\(id)/methods/self-declared/start", headers: auth),
+                        let attempt = person.object(started)["attempt"] as? String
+                    else { return }
+                    let name = "山田 \(w)-\(n)"
+                    guard
+                        let (status, _) = try? await person.request(
+                            "POST", "v1/verifications/\(id)/methods/self-declared/submit", json: ["attempt": attempt, "attributes": ["name": name]],
+                            headers: auth.merging(["Idempotency-Key": "k-\(id)"]) { a, _ in a })
+                    else { return }
+                    if status == 200 { await submitted.add(id, name) }
+                }
+            }
+        }
+        while await submitted.count < 40 { try await Task.sleep(for: .milliseconds(20)) }
+        server.kill(SIGKILL)
+        _ = server.wait()
+        for w in workers { w.cancel() }
+        for w in workers { await w.value }
+        let acknowledged = await submitted.items
+
+        let restarted = try ServerProcess(dataDir: dir.path, extra: ["--worker-interval", "0.1"])
+        defer {
+            restarted.kill(SIGTERM)
+            restarted.wait()
+        }
+        let reader = HTTPTestClient(base: restarted.baseURL, token: token)
+        var lost: [String] = []
+        for (id, name) in acknowledged {
+            let (status, body) = try await reader.request("GET", "v1/verifications/\(id)")
+            let object = reader.object(body)
+            if status != 200 || object["status"] as? String != "approved" || (object["attributes"] as? [String: Any])?["name"] as? String != name {
+                lost.append(id)
+            }
+        }
+        #expect(lost.isEmpty, "\(lost.count) of \(acknowledged.count) acknowledged submissions lost")
+        // Nothing is left undecided after the restart's recovery pass.
+        try await Task.sleep(for: .milliseconds(500))
+        for state in ["evidence_submitted", "verifying"] {
+            let (_, body) = try await reader.request("GET", "v1/verifications?status=\(state)")
+            #expect((reader.object(body)["items"] as? [Any])?.isEmpty == true, "\(state)")
+        }
+        let verify = try HonninBinary.run(["audit", "verify", "--data-dir", dir.path])
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+        #expect(!restarted.logText.contains("山田"))
+    }
+
+    @Test("reviewer create reads the password from stdin; records verify checks an export offline; purge and webhooks secret")
+    func subcommands() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let short = try HonninBinary.run(
+            ["reviewer", "create", "--data-dir", dir.path, "--username", "hanako", "--display-name", "審査 花子"], input: "too short\n")
+        #expect(short.status != 0 && short.stderr.contains("at least 15"))
+        let created = try HonninBinary.run(
+            ["reviewer", "create", "--data-dir", dir.path, "--username", "hanako", "--display-name", "審査 花子"], input: "a long enough passphrase\n")
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout.contains("created reviewer rvr_"))
+        let list = try HonninBinary.run(["reviewer", "list", "--data-dir", dir.path])
+        #expect(list.stdout.contains("hanako") && list.stdout.contains("active") && !list.stdout.contains("passphrase"))
+
+        let server = try ServerProcess(dataDir: dir.path)
+        defer {
+            server.kill(SIGTERM)
+            server.wait()
+        }
+        let (_, token) = try createKey(dir.path)
+        let business = HTTPTestClient(base: server.baseURL, token: token)
+        let person = HTTPTestClient(base: server.baseURL)
+        let (id, flowToken) = try await createFlow(business, ["reference": "cli-1"])
+        let auth = ["Authorization": "Bearer \(flowToken)"]
+        let (_, started) = try await person.request("POST", "v1/verifications/\(id)/methods/self-declared/start", headers: auth)
+        let attempt = try #require(person.object(started)["attempt"] as? String)
+        let (status, _) = try await person.request(
+            "POST", "v1/verifications/\(id)/methods/self-declared/submit", json: ["attempt": attempt, "attributes": ["name": "佐藤 次郎"]], headers: auth)
+        #expect(status == 200)
+        let (_, got) = try await business.request("GET", "v1/verifications/\(id)")
+        let recordID = try #require(business.object(got)["record_id"] as? String)
+        let (exportStatus, exported) = try await business.request("GET", "v1/records/\(recordID)")
+        #expect(exportStatus == 200)
+        let file = dir.url.appendingPathComponent("record.json")
+        try exported.write(to: file)
+
+        let keyDir = dir.url.appendingPathComponent("keys").path
+        let ok = try HonninBinary.run(["records", "verify", file.path, "--key-dir", keyDir])
+        #expect(ok.status == 0 && ok.stdout.contains("ok: record \(recordID)"), "\(ok.stdout) \(ok.stderr)")
+        let pub = try #require(try FileManager.default.contentsOfDirectory(atPath: keyDir).first { $0.hasSuffix(".pub") })
+        let explicit = try HonninBinary.run(["records", "verify", file.path, "--public-key", "\(keyDir)/\(pub)", "--json"])
+        #expect(explicit.status == 0 && explicit.stdout.contains("\"ok\":true"))
+        // Change one character of the signed payload: the check fails with exit status 1.
+        var object = try #require(try JSONSerialization.jsonObject(with: exported) as? [String: Any])
+        var parts = (object["jws"] as! String).split(separator: ".").map(String.init)
+        let payload = String(decoding: Bytes.fromBase64URL(parts[1])!, as: UTF8.self).replacingOccurrences(of: "cli-1", with: "cli-2")
+        parts[1] = Bytes.base64URL(Array(payload.utf8))
+        object["jws"] = parts.joined(separator: ".")
+        try JSONSerialization.data(withJSONObject: object).write(to: file)
+        let bad = try HonninBinary.run(["records", "verify", file.path, "--key-dir", keyDir])
+        #expect(bad.status == 1 && bad.stderr.contains("FAILED"))
+        // Another server's key does not vouch for it.
+        let other = try TemporaryDirectory()
+        defer { other.remove() }
+        _ = try HonninBinary.run(["migrate", "--data-dir", other.path])
+        let foreign = try HonninBinary.run(["records", "verify", file.path, "--key-dir", other.url.appendingPathComponent("keys").path])
+        #expect(foreign.status == 1 && foreign.stderr.contains("not among the trusted"))
+
+        let dry = try HonninBinary.run(["records", "purge", "--data-dir", dir.path, "--dry-run"])
+        #expect(dry.status == 0 && dry.stdout.contains("0 record(s) past their retention"))
+        let secret = try HonninBinary.run(["webhooks", "secret", "--data-dir", dir.path])
+        #expect(secret.status == 0 && Bytes.fromBase64URL(secret.stdout.trimmingCharacters(in: .whitespacesAndNewlines))?.count == 32)
+    }
+}
