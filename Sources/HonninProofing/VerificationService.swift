@@ -280,8 +280,14 @@ public struct VerificationService: Sendable {
 
     // MARK: Cancel and expire
 
+    /// Cancels a waiting flow. Evidence already submitted (a case waiting for review) is
+    /// crypto-shredded: no record will ever need it.
     public func cancel(_ id: HonninID, actor: String) async throws -> VerificationFlow {
-        try await transition(id, .cancel, actor: actor)
+        let flow = try await transition(id, .cancel, actor: actor)
+        for v in [flow.evidence].compactMap({ $0 }) + flow.review.decisions.compactMap(\.documentNumber) {
+            _ = try await vault.erase(v, actor: actor, reason: "verification_cancelled")
+        }
+        return flow
     }
 
     @discardableResult
@@ -461,32 +467,36 @@ public struct VerificationService: Sendable {
         next.version += 1
         if event == .retry { next.attempt = nil }
         var fields: [[VaultField]] = []
-        let keepAttributes = outcome.attributes != nil && (event == .approve || event == .requireReview)
+        // Attributes are sealed on their own only when approved (for disclosure); while a flow
+        // waits for review they are read from the evidence.
+        let keepAttributes = outcome.attributes != nil && event == .approve
         if keepAttributes, let a = outcome.attributes { fields.append([VaultField(name: "attributes", value: encodeAttributes(a.revealed))]) }
-        var entry: RecordEntry?
+        var recordID: HonninID?
         if next.state.isFinal {
-            let recordID = HonninID(kind: .record, milliseconds: Timestamp.milliseconds(now), random: random)
+            let id = HonninID(kind: .record, milliseconds: Timestamp.milliseconds(now), random: random)
             next.result = FlowResult(
                 ialReached: event == .approve ? outcome.ialReached : nil, code: resultCode, decidedAt: now, reviewer: reviewer?.rawValue)
-            let record = try await buildRecord(next, id: recordID, attributes: event == .approve ? outcome.attributes?.revealed : nil, documentNumber: documentNumber, at: now)
+            let record = try await buildRecord(next, id: id, attributes: event == .approve ? outcome.attributes?.revealed : nil, documentNumber: documentNumber, at: now)
             let jws = try RecordSignature.sign(record, key: try vault.keys.auditSigningKey())
             fields.append([VaultField(name: "jws", text: jws), VaultField(name: "record.json", value: Redacted(try RecordSignature.payload(record)))])
-            entry = RecordEntry(
-                id: recordID, verification: flow.id, vaultRecord: recordID, createdAt: now, retention: flow.retention,
-                expiresAt: flow.retention.basis == .verification ? flow.retention.end(from: now) : nil)
+            recordID = id
         } else if event == .requireReview {
             next.result = FlowResult(code: resultCode)
         }
         return try await vault.withPrepared(fields, actor: actor) { prepared in
             var committed = next
             if keepAttributes { committed.result?.attributesRecord = prepared.first?.record.id }
-            var c = FlowCommit(flow: committed, expectedVersion: flow.version)
-            if var e = entry, let sealed = prepared.last {
-                e = RecordEntry(id: e.id, verification: e.verification, vaultRecord: sealed.record.id, createdAt: e.createdAt, retention: e.retention, expiresAt: e.expiresAt)
-                committed.result?.record = e.id
-                c.flow = committed
-                c.records = [e]
+            var records: [RecordEntry] = []
+            if let id = recordID, let sealed = prepared.last {
+                committed.result?.record = id
+                records = [
+                    RecordEntry(
+                        id: id, verification: flow.id, vaultRecord: sealed.record.id, createdAt: now, retention: flow.retention,
+                        expiresAt: flow.retention.basis == .verification ? flow.retention.end(from: now) : nil)
+                ]
             }
+            var c = FlowCommit(flow: committed, expectedVersion: flow.version)
+            c.records = records
             c.sealed = prepared
             var details = ["code": resultCode]
             if let ial = committed.result?.ialReached { details["ial"] = String(ial) }
@@ -575,11 +585,13 @@ public struct VerificationService: Sendable {
             documentNumber: number)
     }
 
-    /// Resumes flows whose evidence was acknowledged but not decided (after a crash). Returns
-    /// how many were processed.
-    public func resumeUndecided(limit: Int = 100) async throws -> Int {
+    /// Resumes flows whose evidence was acknowledged but not decided (after a crash), leaving
+    /// alone those changed within `staleAfter` seconds (a request may still be verifying them;
+    /// at start-up nothing is in progress, so pass 0). Returns how many were processed.
+    public func resumeUndecided(staleAfter: TimeInterval = 0, limit: Int = 100) async throws -> Int {
         var n = 0
-        for flow in try await repository.undecided(limit: limit) {
+        let cutoff = clock.now().addingTimeInterval(-staleAfter)
+        for flow in try await repository.undecided(limit: limit) where flow.updatedAt <= cutoff {
             _ = try await process(flow)
             n += 1
         }

@@ -106,16 +106,20 @@ struct FlowWorker: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            var first = true
             while !Task.isCancelled {
-                await pass()
+                // At start nothing is in progress: resume every undecided flow. Later, only those
+                // idle for a minute, so a request still verifying is not raced.
+                await pass(staleAfter: first ? 0 : 60)
+                first = false
                 try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
             }
         }
     }
 
-    func pass() async {
+    func pass(staleAfter: TimeInterval) async {
         do {
-            let resumed = try await verifications.resumeUndecided()
+            let resumed = try await verifications.resumeUndecided(staleAfter: staleAfter)
             if resumed > 0 { logger.notice("resumed undecided verifications", metadata: ["count": "\(resumed)"]) }
             let expired = try await verifications.expireDue()
             if expired > 0 { logger.info("expired verifications", metadata: ["count": "\(expired)"]) }

@@ -6,7 +6,9 @@ import Testing
 /// Flow ids and names the server acknowledged.
 actor Submitted {
     var items: [(id: String, name: String)] = []
+    var failures: [String] = []
     func add(_ id: String, _ name: String) { items.append((id, name)) }
+    func fail(_ why: String) { if failures.count < 5 { failures.append(why) } }
     var count: Int { items.count }
 }
 
@@ -18,10 +20,11 @@ func selfDeclaredProfile() -> [String: Any] {
 func createFlow(_ client: HTTPTestClient, _ extra: [String: Any] = [:]) async throws -> (String, String) {
     let (status, body) = try await client.request(
         "POST", "v1/verifications", json: ["profile": selfDeclaredProfile(), "requested_attributes": ["name"]].merging(extra) { _, b in b })
-    #expect(status == 201)
     let c = client.object(body)
-    let url = try #require(c["url"] as? String)
-    return (try #require(c["id"] as? String), try #require(URLComponents(string: url)?.queryItems?.first { $0.name == "t" }?.value))
+    guard status == 201, let url = c["url"] as? String, let id = c["id"] as? String,
+        let token = URLComponents(string: url)?.queryItems?.first(where: { $0.name == "t" })?.value
+    else { throw URLError(.badServerResponse, userInfo: ["status": status, "body": String(decoding: body, as: UTF8.self)]) }
+    return (id, token)
 }
 
 @Suite("Verification flows in a real server process", .serialized)
@@ -38,24 +41,34 @@ struct VerificationProcessTests {
         let workers = (0..<4).map { w in
             Task {
                 var n = 0
+                // Failures before the kill are recorded and skipped (never a silent stop); the
+                // loop ends when the test cancels it after the kill.
                 while !Task.isCancelled {
                     n += 1
-                    guard let (id, flowToken) = try? await createFlow(business) else { return }
-                    let auth = ["Authorization": "Bearer \(flowToken)"]
-                    guard let (_, started) = try? await person.request("POST", "v1/verifications/\(id)/methods/self-declared/start", headers: auth),
-                        let attempt = person.object(started)["attempt"] as? String
-                    else { return }
-                    let name = "山田 \(w)-\(n)"
-                    guard
-                        let (status, _) = try? await person.request(
+                    do {
+                        let (id, flowToken) = try await createFlow(business)
+                        let auth = ["Authorization": "Bearer \(flowToken)"]
+                        let (_, started) = try await person.request("POST", "v1/verifications/\(id)/methods/self-declared/start", headers: auth)
+                        guard let attempt = person.object(started)["attempt"] as? String else {
+                            await submitted.fail("start: \(String(decoding: started, as: UTF8.self))")
+                            continue
+                        }
+                        let name = "山田 \(w)-\(n)"
+                        let (status, body) = try await person.request(
                             "POST", "v1/verifications/\(id)/methods/self-declared/submit", json: ["attempt": attempt, "attributes": ["name": name]],
                             headers: auth.merging(["Idempotency-Key": "k-\(id)"]) { a, _ in a })
-                    else { return }
-                    if status == 200 { await submitted.add(id, name) }
+                        if status == 200 { await submitted.add(id, name) } else { await submitted.fail("submit \(status): \(String(decoding: body, as: UTF8.self))") }
+                    } catch {
+                        await submitted.fail("\(error)")
+                        try? await Task.sleep(for: .milliseconds(50))
+                    }
                 }
             }
         }
-        while await submitted.count < 40 { try await Task.sleep(for: .milliseconds(20)) }
+        let deadline = ContinuousClock.now + .seconds(120)
+        while await submitted.count < 40, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let failures = await submitted.failures
+        #expect(await submitted.count >= 40, "submissions stalled: \(failures)")
         server.kill(SIGKILL)
         _ = server.wait()
         for w in workers { w.cancel() }

@@ -190,13 +190,13 @@ struct ReviewFlowTests {
         let profile = ServiceProfile(
             id: "up", name: BilingualText(ja: "u", en: "u"), proofing_impact: ImpactProfile(reputation: .low, financial: .low),
             personal_information_online: false, attributes: ["name"])
-        func uploaded() async throws -> HonninID {
+        func uploaded(document: String = "passport") async throws -> HonninID {
             let (flow, token) = try await s.create(VerificationRequest(profile: profile), actor: "t")
             let person = FlowCaller.person(token: token.revealed)
             let (_, plan) = try await s.start(flow.id, method: "document-upload", caller: person)
             let photo = try Data(contentsOf: facePhoto).base64EncodedString()
             let body = try JSONSerialization.data(withJSONObject: [
-                "attempt": plan.attempt.nonce, "document_type": "passport", "images": ["front": photo], "attributes": ["name": "Jane Roe"],
+                "attempt": plan.attempt.nonce, "document_type": document, "images": ["front": photo], "attributes": ["name": "Jane Roe"],
             ])
             #expect(try await s.submit(flow.id, method: "document-upload", body: body, caller: person, idempotencyKey: nil).state == .needsReview)
             return flow.id
@@ -215,6 +215,17 @@ struct ReviewFlowTests {
         let entry = try #require(try await h.store.record(forVerification: id))
         let (_, record, _) = try await h.records.export(entry.id, actor: "t")
         #expect(record.document?.number == "TK1234567")  // from the first reviewer, sealed meanwhile
+
+        // A My Number Card's number is never recorded, whatever is typed.
+        let card = try await uploaded(document: "my-number-card")
+        let refused = await #expect(throws: RequestError.self) {
+            try await h.reviews.decide(
+                card, by: a, verdict: .approve, reasons: [], checklist: DocumentProfile.all["my-number-card"]!.checklist.map(\.id), documentNumber: "123456789012")
+        }
+        #expect(refused?.code == "individual_number_refused")
+        // Cancelling a case crypto-shreds its evidence.
+        let cancelled = try await s.cancel(card, actor: "t")
+        #expect(try await h.vault.repository.fetch(try #require(cancelled.evidence)) == .erased(id: cancelled.evidence!, at: h.clock.now()))
 
         let other = try await uploaded()
         let noReason = await #expect(throws: RequestError.self) {

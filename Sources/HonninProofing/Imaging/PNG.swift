@@ -203,7 +203,7 @@ enum PNGCodec {
         Pass(x0: 0, y0: 1, dx: 1, dy: 2),
     ]
 
-    /// Output channels: gray → 1 (2 → RGBA if tRNS), RGB → 3 (4 with tRNS), palette → 3 (4 with tRNS),
+    /// Output channels: gray → 1 (4, RGBA, with tRNS), RGB → 3 (4 with tRNS), palette → 3 (4 with tRNS),
     /// gray+alpha → 4 (gray replicated), RGBA → 4.
     static func outputChannels(_ header: Header, hasTransparency: Bool) -> Int {
         switch header.colorType {

@@ -1,4 +1,4 @@
-// HonninImaging: decode, bound and strip uploaded ID-document photos (JPEG, PNG) without any C library.
+// Imaging (part of HonninProofing, no dependencies): decode, bound and strip uploaded ID-document photos (JPEG, PNG) without any C library.
 // Layer 1 (formats): no dependencies, not even Foundation. Every parser here reads hostile input: each malformed
 // input ends in a typed `ImageError`, never a trap, an unbounded allocation or a loop that input can stretch.
 
