@@ -94,6 +94,7 @@ public func buildRouter(_ services: HonninServices) -> Router<HonninRequestConte
         maxSubmission: services.maxSubmissionBytes
     ).register(business: v1, methods: router.group("v1/verifications/{id}/methods"))
     PolicyDesignerPage(engine: services.policy, today: services.today).register(on: router)
+    HostedPages(service: services.verifications).register(on: router)
 
     routeTable.set(router.routes.map { ($0.path.description, $0.method) })
     return router
