@@ -96,7 +96,7 @@ struct HostedPages {
             return """
                 <li class="method" data-method="\(escape(m.id))"><h3 id="m-\(escape(m.id))">\(escape(l == .ja ? m.ja : m.en))</h3>
                 <p>\(escape(m.description.text(l)))</p>
-                <h4>\(Self.t("needs", l))</h4>\(needs)
+                <h4>\(Self.t(documents.count > 1 ? "needs.one_of" : "needs", l))</h4>\(needs)
                 <dl>\(userTime)<dt>\(Self.t("time.review", l))</dt><dd>\(escape(m.review_time.text(l)))</dd></dl>
                 <button type="button" class="choose" data-method="\(escape(m.id))" aria-describedby="m-\(escape(m.id))">\(Self.t("choose", l))</button></li>
                 """
@@ -204,7 +204,7 @@ struct HostedPages {
             <meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">
             <title>\(Self.t("title", l)) — Honnin</title>
             <style nonce="\(nonce)">\(HostedAssets.style)</style></head>
-            <body><header class="bar"><span class="brand">\(Self.t("title", l))</span>\(switchLink)</header>
+            <body><header class="bar">\(switchLink)</header>
             <main id="main"><h1>\(Self.t("title", l))</h1>
             \(body)
             </main></body></html>
@@ -264,6 +264,7 @@ struct HostedPages {
                 "When the verification is complete, only the following is given to the service."),
             ("methods", "確認方法を選ぶ", "Choose a method"),
             ("needs", "必要なもの", "What you need"),
+            ("needs.one_of", "必要なもの（次のいずれか1点）", "What you need (one of these)"),
             ("needs.none", "本人確認書類は不要です。", "No identity document is needed."),
             ("time.user", "手続きの目安", "Your time"),
             ("time.review", "確認にかかる時間", "Time to a decision"),
@@ -300,10 +301,10 @@ struct HostedPages {
             ("camera_capture", "撮影する", "Take the photo"),
             ("camera_retake", "撮り直す", "Take it again"),
             ("camera_stop", "カメラを止める", "Stop the camera"),
-            ("camera_refused", "カメラの使用が許可されませんでした。下の「写真を選ぶ」から画像を選んでください。",
-                "The camera was not allowed. Please choose a picture with “Choose a photo” below."),
-            ("camera_unavailable", "カメラを使えません。下の「写真を選ぶ」から画像を選んでください。",
-                "The camera is not available. Please choose a picture with “Choose a photo” below."),
+            ("camera_refused", "カメラの使用が許可されませんでした。代わりに「写真を選ぶ」から画像を選んでください。",
+                "The camera was not allowed. Please use “Choose a photo” instead."),
+            ("camera_unavailable", "カメラを使えません。代わりに「写真を選ぶ」から画像を選んでください。",
+                "The camera is not available. Please use “Choose a photo” instead."),
             ("camera_preview", "カメラの映像", "Camera view"),
             ("file_choose", "写真を選ぶ（JPEG・PNG）", "Choose a photo (JPEG or PNG)"),
             ("preview_of", "撮影した画像：", "Photo taken: "),

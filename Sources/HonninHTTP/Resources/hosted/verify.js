@@ -157,7 +157,7 @@
     setError('document_type', '');
     var sides = $('sides');
     sides.textContent = '';
-    var fs = el('fieldset', {}, el('legend', { text: T.document_sides + '：' + label(doc) }));
+    var fs = el('fieldset', {}, el('legend', { text: T.document_sides }), el('p', { class: 'doc-name', text: label(doc) }));
     doc.sides.forEach(function (side) { fs.append(sideBlock(doc, side)); });
     sides.append(fs);
   }
@@ -173,7 +173,7 @@
     var shoot = el('button', { type: 'button', hidden: true, text: T.camera_capture });
     var fileID = 'file-' + side.id;
     var file = el('input', {
-      type: 'file', id: fileID, accept: (state.plan.accept || ['image/jpeg', 'image/png']).join(','), capture: 'environment',
+      type: 'file', id: fileID, class: 'file', accept: (state.plan.accept || ['image/jpeg', 'image/png']).join(','), capture: 'environment',
       'aria-describedby': 'err-' + member
     });
     var error = el('p', { class: 'error', id: 'err-' + member, 'aria-live': 'polite' });
@@ -181,7 +181,9 @@
     if (!hasCamera) camera.hidden = true;
 
     camera.addEventListener('click', function () {
+      var live = !!video.srcObject;
       stopCamera();
+      if (live) { camera.focus(); return; }
       setError(member, '');
       navigator.mediaDevices.getUserMedia({
         video: { facingMode: { ideal: 'environment' }, width: { ideal: 1920 }, height: { ideal: 1080 } }, audio: false
@@ -191,7 +193,6 @@
         video.hidden = false;
         shoot.hidden = false;
         camera.textContent = T.camera_stop;
-        camera.onclick = null;
         return video.play();
       }).then(function () { shoot.focus(); }, function (e) {
         stopCamera();
@@ -218,7 +219,8 @@
     file.addEventListener('change', function () {
       var f = file.files && file.files[0];
       if (!f) return;
-      if ((state.plan.accept || ['image/jpeg', 'image/png']).indexOf(f.type) < 0) { setError(member, T.image_type); return; }
+      // (An empty type is left to the server, which decodes every image anyway.)
+      if (f.type && (state.plan.accept || ['image/jpeg', 'image/png']).indexOf(f.type) < 0) { setError(member, T.image_type); return; }
       if (state.plan.max_image_bytes && f.size > state.plan.max_image_bytes) { setError(member, T.image_too_large); return; }
       setImage(f);
     });
@@ -240,7 +242,7 @@
 
     box.append(heading, video, preview,
       el('div', { class: 'actions' }, camera, shoot),
-      el('label', { class: 'file', for: fileID, text: T.file_choose }), file, error);
+      file, el('label', { class: 'file', for: fileID, text: T.file_choose }), error);
     return box;
   }
 
@@ -387,6 +389,7 @@
     $('back').disabled = true;
     bar.value = 0;
     progress.hidden = false;
+    progress.scrollIntoView({ block: 'center' });
     $('progress-label').textContent = T.sending + ' 0%';
     var xhr = new XMLHttpRequest();
     xhr.open('POST', base + encodeURIComponent(state.method) + '/submit');
