@@ -118,21 +118,21 @@ struct HostedPages {
     /// The data the script needs: the flow id, the language and its texts. No token, no
     /// personal data. `<`, `>` and `&` are escaped so the JSON cannot end the element.
     func scriptData(_ flow: VerificationFlow, language l: Language, nonce: String) -> String {
-        struct Data: Encodable {
+        struct Payload: Encodable {
             let id: String
             let lang: String
             let methods: [String: String]
             let text: [String: String]
         }
         let catalogue = service.policy.catalogue
-        let data = Data(
+        let data = Payload(
             id: flow.id.rawValue, lang: l.rawValue,
             methods: Dictionary(
                 uniqueKeysWithValues: flow.allowedMethods.compactMap { catalogue.proofingMethod($0) }.map { ($0.id, l == .ja ? $0.ja : $0.en) }),
             text: Dictionary(uniqueKeysWithValues: Self.scriptTexts.map { ($0, Self.text[$0]!.text(l)) }))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let json = String(decoding: (try? encoder.encode(data)) ?? Foundation.Data("{}".utf8), as: UTF8.self)
+        let json = String(decoding: (try? encoder.encode(data)) ?? Data("{}".utf8), as: UTF8.self)
             .replacingOccurrences(of: "<", with: "\\u003c").replacingOccurrences(of: ">", with: "\\u003e")
             .replacingOccurrences(of: "&", with: "\\u0026")
         return """
