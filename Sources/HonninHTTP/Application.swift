@@ -104,6 +104,7 @@ public func buildRouter(_ services: HonninServices) -> Router<HonninRequestConte
         secureCookies: services.verifications.settings.publicURL.lowercased().hasPrefix("https://")
     ).register(on: router)
     PolicyDesignerPage(engine: services.policy, today: services.today).register(on: router)
+    HostedPages(service: services.verifications).register(on: router)
 
     routeTable.set(router.routes.map { ($0.path.description, $0.method) })
     return router
