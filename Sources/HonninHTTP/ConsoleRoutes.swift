@@ -76,7 +76,7 @@ struct ConsoleRoutes {
                     documentNumber: form.first("document_number"))
             } catch let e as RequestError where e.kind == .invalid || e.code == "second_reviewer_required" {
                 let c = try await call { try await reviews.open(id, by: reviewer) }
-                return casePage(l, c, session: session, reviewer: reviewer, error: e.message.text(l), status: .unprocessableContent)
+                return casePage(l, c, session: session, reviewer: reviewer, error: e.message.text(l), status: .unprocessableContent, previous: form)
             } catch let e as RequestError {
                 throw VerificationProblems.problem(e)
             }
@@ -173,7 +173,8 @@ struct ConsoleRoutes {
             .case{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:16px} @media (max-width:800px){.case{grid-template-columns:1fr}}
             figure{background:#fff;border:1px solid #d0d5dc;border-radius:8px;margin:0 0 12px;padding:8px;overflow:hidden}
             figure img{max-width:100%;height:auto;display:block;margin:auto} figcaption{font-weight:600;margin-bottom:4px}
-            .panel{background:#fff;border:1px solid #d0d5dc;border-radius:8px;padding:12px;margin-bottom:12px}
+            .panel{background:#fff;border:1px solid #d0d5dc;border-radius:8px;padding:12px;margin-bottom:12px} .panel h2{margin:0 0 8px;font-size:1.1rem}
+            .note{color:#555;font-size:.9rem}
             dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0} dt{color:#555} dd{margin:0;font-weight:600}
             label{display:block;margin:6px 0} input[type=text],input[type=password]{font-size:1rem;padding:6px;width:100%;max-width:360px;box-sizing:border-box}
             button{background:#0b5cad;color:#fff;border:0;border-radius:6px;padding:10px 16px;font-size:1rem;cursor:pointer}
@@ -217,8 +218,19 @@ struct ConsoleRoutes {
         let m = Int(seconds / 60)
         if m < 60 { return l == .ja ? "\(m)分" : "\(m) min" }
         let h = m / 60
-        if h < 48 { return l == .ja ? "\(h)時間\(m % 60)分" : "\(h) h \(m % 60) min" }
+        if h < 48 {
+            if m % 60 == 0 { return l == .ja ? "\(h)時間" : "\(h) h" }
+            return l == .ja ? "\(h)時間\(m % 60)分" : "\(h) h \(m % 60) min"
+        }
         return l == .ja ? "\(h / 24)日" : "\(h / 24) days"
+    }
+
+    /// A time as reviewers in Japan read it: `2027-01-01 09:00` (JST).
+    static func japanTime(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 9 * 3600)!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        return String(format: "%04d-%02d-%02d %02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!)
     }
 
     func documentName(_ id: String?, _ l: Language) -> String {
@@ -234,7 +246,8 @@ struct ConsoleRoutes {
             <tr><td><a href="/console/cases/\(item.flow.id.rawValue)?lang=\(l.rawValue)">\(item.flow.id.rawValue)</a></td>
             <td>\(escape(documentName(item.flow.evidenceSummary["document_type"], l)))</td>
             <td\(item.overdue ? " class=\"overdue\"" : "")>\(Self.duration(item.waiting, l))\(item.overdue ? t("（期限超過）", " (overdue)") : "")</td>
-            <td>\(item.awaitingSecondReview ? "<span class=\"tag\">\(t("2人目の確認待ち", "Awaiting second reviewer"))</span>" : "")</td>
+            <td>\(Self.japanTime((item.flow.submittedAt ?? item.flow.updatedAt).addingTimeInterval(reviews.settings.sla)))</td>
+            <td>\(item.awaitingSecondReview ? "<span class=\"tag\">\(t("2人目の確認待ち", "Awaiting second reviewer"))</span>" : t("審査待ち", "Waiting"))</td>
             <td>\(escape(item.flow.reference ?? ""))</td></tr>
             """
         }.joined()
@@ -243,7 +256,7 @@ struct ConsoleRoutes {
             <main><h1>\(t("審査待ち", "Cases waiting for review")) (\(items.count))</h1>
             <p>\(t("目標処理時間", "Target time")): \(Self.duration(reviews.settings.sla, l))\(reviews.settings.fourEyes ? t("。承認には2人の審査担当者が必要です。", ". Approvals need two reviewers.") : "")</p>
             \(items.isEmpty ? "<p>\(t("審査待ちの案件はありません。", "Nothing is waiting."))</p>" : """
-            <table><thead><tr><th>\(t("本人確認 ID", "Verification"))</th><th>\(t("書類", "Document"))</th><th>\(t("待ち時間", "Waiting"))</th><th>\(t("状態", "State"))</th><th>\(t("事業者の参照番号", "Reference"))</th></tr></thead>
+            <table><thead><tr><th>\(t("本人確認 ID", "Verification"))</th><th>\(t("書類", "Document"))</th><th>\(t("待ち時間", "Waiting"))</th><th>\(t("期限（日本時間）", "Due (JST)"))</th><th>\(t("状態", "State"))</th><th>\(t("事業者の参照番号", "Reference"))</th></tr></thead>
             <tbody>\(rows)</tbody></table>
             """)
             </main>
@@ -251,7 +264,14 @@ struct ConsoleRoutes {
         return page(l, title: ("審査待ち", "Review queue"), body: body)
     }
 
-    func casePage(_ l: Language, _ c: ReviewCase, session: ReviewerSession, reviewer: Reviewer, error: String?, status: HTTPResponse.Status = .ok) -> Response {
+    /// The case page; after a refused decision, `previous` keeps what the reviewer had ticked and typed.
+    func casePage(
+        _ l: Language, _ c: ReviewCase, session: ReviewerSession, reviewer: Reviewer, error: String?, status: HTTPResponse.Status = .ok,
+        previous: Form? = nil
+    ) -> Response {
+        let ticked = Set(previous?.all("checklist") ?? [])
+        let chosen = Set(previous?.all("reason") ?? [])
+        let typedNumber = previous?.first("document_number") ?? ""
         let t = { (ja: String, en: String) in l == .ja ? ja : en }
         let rotation = [3: 180, 6: 90, 8: 270]
         let figures = c.images.map { image in
@@ -269,11 +289,21 @@ struct ConsoleRoutes {
         if let v = a.address { attributes.append((PersonAttribute.address.label.text(l), v)) }
         if let v = a.gender { attributes.append((PersonAttribute.gender.label.text(l), v.rawValue)) }
         let dl = attributes.map { "<dt>\(escape($0.0))</dt><dd>\(escape($0.1))</dd>" }.joined()
+        let submitted = c.flow.submittedAt ?? c.flow.updatedAt
+        let stripped = c.images.contains { c.flow.evidenceSummary["image.\($0.side).removed"] != nil }
+        let located = c.images.contains { c.flow.evidenceSummary["image.\($0.side).had_location"] == "true" }
+        let about = """
+            <dt>\(t("提出", "Submitted"))</dt><dd>\(Self.japanTime(submitted))\(t("（日本時間）", " (JST)"))</dd>
+            <dt>\(t("参照番号", "Reference"))</dt><dd>\(escape(c.flow.reference ?? "—"))</dd>
+            """
+        let imageNote =
+            (stripped ? t("画像のメタデータ（EXIF など）は保存前に削除しました。", "Image metadata (EXIF etc.) was removed before storage.") : "")
+            + (located ? t("撮影位置（GPS）の情報が含まれていましたが、削除済みです。", " The photo carried a GPS position, which was removed.") : "")
         let checks = c.checklist.map {
-            "<label><input type=\"checkbox\" name=\"checklist\" value=\"\(escape($0.id))\"> \(escape(l == .ja ? $0.ja : $0.en))</label>"
+            "<label><input type=\"checkbox\" name=\"checklist\" value=\"\(escape($0.id))\"\(ticked.contains($0.id) ? " checked" : "")> \(escape(l == .ja ? $0.ja : $0.en))</label>"
         }.joined()
         let reasons = RejectionReason.allCases.map {
-            "<label><input type=\"checkbox\" name=\"reason\" value=\"\($0.rawValue)\"> \(escape($0.label.text(l)))</label>"
+            "<label><input type=\"checkbox\" name=\"reason\" value=\"\($0.rawValue)\"\(chosen.contains($0.rawValue) ? " checked" : "")> \(escape($0.label.text(l)))</label>"
         }.joined()
         let pending = c.pendingApproval.map { p in
             "<p class=\"tag\">\(t("1人目の承認済み", "First approval by")) \(escape(p.reviewer.rawValue))\(p.reviewer == reviewer.id ? t("（あなた）：別の担当者の確認が必要です", " (you): another reviewer must confirm") : "")</p>"
@@ -285,11 +315,12 @@ struct ConsoleRoutes {
             \(pending)
             <div class="case"><section aria-label="\(t("書類の画像", "Document images"))">\(figures)</section>
             <section>
-            <div class="panel"><h2>\(t("入力された属性", "Typed attributes"))</h2><dl><dt>\(t("書類", "Document"))</dt><dd>\(escape(documentName(c.documentType, l)))</dd>\(dl)</dl></div>
+            <div class="panel"><h2>\(t("入力された属性", "Typed attributes"))</h2><dl><dt>\(t("書類", "Document"))</dt><dd>\(escape(documentName(c.documentType, l)))</dd>\(dl)\(about)</dl>
+            \(imageNote.isEmpty ? "" : "<p class=\"note\">\(escape(imageNote))</p>")</div>
             <form method="post" action="/console/cases/\(c.flow.id.rawValue)/decision?lang=\(l.rawValue)" class="panel">
             <input type="hidden" name="csrf" value="\(escape(session.csrfToken))">
             <fieldset><legend>\(t("確認項目（承認にはすべて必要）", "Checklist (all needed to approve)"))</legend>\(checks)</fieldset>
-            \(c.recordsNumber ? "<label>\(t("書類の番号（本人確認記録に残します）", "Document number (kept in the verification record)")) <input type=\"text\" name=\"document_number\" autocomplete=\"off\" maxlength=\"40\"></label>" : "<p>\(t("この書類の番号は記録しません。", "This document's number is not recorded."))</p>")
+            \(c.recordsNumber ? "<label>\(t("書類の番号（本人確認記録に残します）", "Document number (kept in the verification record)")) <input type=\"text\" name=\"document_number\" autocomplete=\"off\" maxlength=\"40\" value=\"\(escape(typedNumber))\"></label>" : "<p>\(t("この書類の番号は記録しません。", "This document's number is not recorded."))</p>")
             <p><button type="submit" name="verdict" value="approve">\(t("承認", "Approve"))</button></p>
             <fieldset><legend>\(t("却下の理由", "Reasons to reject"))</legend>\(reasons)</fieldset>
             <p><button type="submit" name="verdict" value="reject" class="reject">\(t("却下", "Reject"))</button></p>
