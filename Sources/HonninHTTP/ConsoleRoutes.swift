@@ -48,12 +48,12 @@ struct ConsoleRoutes {
         }
         console.get("cases/{id}") { request, context in
             let (session, reviewer) = try await signedIn(request)
-            let c = try await call { try await reviews.open(try caseID(context), by: reviewer) }
+            let c = try await reviews.open(try caseID(context), by: reviewer)
             return casePage(Self.language(request), c, session: session, reviewer: reviewer, error: nil)
         }
         console.get("cases/{id}/images/{side}") { request, context in
             let (_, reviewer) = try await signedIn(request)
-            let c = try await call { try await reviews.open(try caseID(context), by: reviewer) }
+            let c = try await reviews.open(try caseID(context), by: reviewer)
             guard let image = c.images.first(where: { $0.side == context.parameters.get("side") }) else { throw Problems.notFound() }
             return Response(
                 status: .ok,
@@ -75,7 +75,7 @@ struct ConsoleRoutes {
                     id, by: reviewer, verdict: verdict, reasons: form.all("reason"), checklist: form.all("checklist"),
                     documentNumber: form.first("document_number"))
             } catch let e as RequestError where e.kind == .invalid || e.code == "second_reviewer_required" {
-                let c = try await call { try await reviews.open(id, by: reviewer) }
+                let c = try await reviews.open(id, by: reviewer)
                 return casePage(l, c, session: session, reviewer: reviewer, error: e.message.text(l), status: .unprocessableContent, previous: form)
             } catch let e as RequestError {
                 throw VerificationProblems.problem(e)
@@ -117,9 +117,6 @@ struct ConsoleRoutes {
         return id
     }
 
-    func call<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let e as RequestError { throw VerificationProblems.problem(e) }
-    }
 
     // MARK: Forms
 

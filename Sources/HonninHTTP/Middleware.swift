@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HonninCore
+import HonninProofing
 import HonninStore
 import Hummingbird
 import Logging
@@ -21,6 +22,9 @@ struct ProblemMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let problem as Problem {
             response = render(problem, request, context)
+        } catch let refusal as RequestError {
+            // The flow engine's refusals (stable code, ja/en text, the member) as problems.
+            response = render(VerificationProblems.problem(refusal), request, context)
         } catch let redirect as ConsoleRedirect {
             response = Response(status: redirect.status, headers: [.location: "/console/login", .cacheControl: "no-store"])
         } catch let error as HTTPError {

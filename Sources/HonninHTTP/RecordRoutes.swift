@@ -42,7 +42,7 @@ struct RecordRoutes {
 
     func register(on v1: RouterGroup<HonninRequestContext>) {
         v1.get("records/{id}") { _, context in
-            let (entry, record, jws) = try await call { try await service.export(try recordID(context), actor: context.auditActor) }
+            let (entry, record, jws) = try await service.export(try recordID(context), actor: context.auditActor)
             return try JSONBody.response(
                 Exported(
                     id: entry.id.rawValue, verification_id: entry.verification.rawValue, created_at: Timestamp.format(entry.createdAt),
@@ -54,7 +54,7 @@ struct RecordRoutes {
                 throw Problems.validationFailed(
                     LocalizedMessage(id: "validation.ended_on", ja: "ended_on は YYYY-MM-DD の日付です。", en: "ended_on is a YYYY-MM-DD date."))
             }
-            let entry = try await call { try await service.relationshipEnded(try recordID(context), on: date, actor: context.auditActor) }
+            let entry = try await service.relationshipEnded(try recordID(context), on: date, actor: context.auditActor)
             return try JSONBody.response(Self.status(entry))
         }
         v1.delete("records/{id}") { request, context in
@@ -65,9 +65,7 @@ struct RecordRoutes {
                 throw Problems.validationFailed(
                     LocalizedMessage(id: "validation.reason", ja: "reason は英小文字と _ の64文字以内です。", en: "reason is at most 64 lower-case letters and _."))
             }
-            let entry = try await call {
-                try await service.erase(try recordID(context), actor: context.auditActor, reason: reason, override: override)
-            }
+            let entry = try await service.erase(try recordID(context), actor: context.auditActor, reason: reason, override: override)
             return try JSONBody.response(Self.status(entry))
         }
     }
@@ -77,7 +75,4 @@ struct RecordRoutes {
         return id
     }
 
-    func call<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let e as RequestError { throw VerificationProblems.problem(e) }
-    }
 }

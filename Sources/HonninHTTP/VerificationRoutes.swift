@@ -103,13 +103,11 @@ struct VerificationRoutes {
     func register(business v1: RouterGroup<HonninRequestContext>, methods: RouterGroup<HonninRequestContext>) {
         v1.post("verifications") { request, context in
             let body = try await JSONBody.decode(CreateRequest.self, from: request, limit: maxBody)
-            let (flow, token) = try await call {
-                try await service.create(
-                    VerificationRequest(
-                        preset: body.preset, profile: body.profile, requestedAttributes: body.requested_attributes, reference: body.reference,
-                        returnURL: body.return_url, webhookURL: body.webhook_url, locale: body.locale),
-                    actor: context.auditActor)
-            }
+            let (flow, token) = try await service.create(
+                VerificationRequest(
+                    preset: body.preset, profile: body.profile, requestedAttributes: body.requested_attributes, reference: body.reference,
+                    returnURL: body.return_url, webhookURL: body.webhook_url, locale: body.locale),
+                actor: context.auditActor)
             let created = Created(
                 id: flow.id.rawValue, status: flow.state.rawValue, url: service.hostedURL(flow, token: token),
                 expires_at: Timestamp.format(flow.expiresAt), required: Levels(ial: flow.requiredIAL, aal: flow.requiredAAL),
@@ -137,15 +135,15 @@ struct VerificationRoutes {
             return try JSONBody.response(Page(items: items, next_after: flows.count == query.limit ? flows.last?.id.rawValue : nil))
         }
         v1.get("verifications/{id}") { _, context in
-            let flow = try await call { try await service.find(try flowID(context)) }
+            let flow = try await service.find(try flowID(context))
             return try JSONBody.response(view(flow, attributes: try await service.disclosedAttributes(flow)))
         }
         v1.post("verifications/{id}/cancel") { _, context in
-            let flow = try await call { try await service.cancel(try flowID(context), actor: context.auditActor) }
+            let flow = try await service.cancel(try flowID(context), actor: context.auditActor)
             return try JSONBody.response(view(flow, attributes: nil))
         }
         v1.get("verifications/{id}/webhooks") { _, context in
-            let flow = try await call { try await service.find(try flowID(context)) }
+            let flow = try await service.find(try flowID(context))
             let deliveries = try await service.repository.webhooks(for: flow.id).map {
                 Delivery(
                     id: $0.id.rawValue, event: $0.event, url: $0.url, status: $0.status.rawValue, attempts: $0.attempts,
@@ -158,9 +156,7 @@ struct VerificationRoutes {
 
         methods.post("{method}/start") { request, context in
             let caller = try await flowCaller(request)
-            let (flow, plan) = try await call {
-                try await service.start(try flowID(context), method: try methodID(context), caller: caller)
-            }
+            let (flow, plan) = try await service.start(try flowID(context), method: try methodID(context), caller: caller)
             return try JSONBody.response(
                 Started(
                     verification_id: flow.id.rawValue, method: plan.method, attempt: plan.attempt.nonce,
@@ -170,9 +166,7 @@ struct VerificationRoutes {
             let caller = try await flowCaller(request)
             let key = try idempotencyKey(request)
             let body = try await JSONBody.collect(from: request, limit: maxSubmission)
-            let flow = try await call {
-                try await service.submit(try flowID(context), method: try methodID(context), body: body, caller: caller, idempotencyKey: key)
-            }
+            let flow = try await service.submit(try flowID(context), method: try methodID(context), body: body, caller: caller, idempotencyKey: key)
             return try JSONBody.response(view(flow, attributes: nil))
         }
     }
@@ -235,14 +229,6 @@ struct VerificationRoutes {
             LocalizedMessage(id: "validation.query.\(name)", ja: "クエリ「\(name)」の値が正しくありません。", en: "Query parameter \"\(name)\" is invalid."))
     }
 
-    /// Runs `body`, turning the engine's refusals into problems.
-    func call<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let e as RequestError {
-            throw VerificationProblems.problem(e)
-        }
-    }
 }
 
 enum VerificationProblems {

@@ -109,14 +109,10 @@ public struct DocumentUploadMethod: ProofingMethod {
     }
 
     public func accept(_ body: Data, for flow: VerificationFlow, context: ProofingContext) throws(InputError) -> Evidence {
-        let submission: Submission
-        do {
-            submission = try JSONDecoder().decode(Submission.self, from: body)
-        } catch {
-            throw InputError.malformed(
-                "document_type, images and attributes must be strings or objects of strings.",
-                ja: "document_type・images・attributes の形式が正しくありません。")
-        }
+        let submission = try decodeSubmission(
+            Submission.self, body,
+            or: .malformed(
+                "document_type, images and attributes must be strings or objects of strings.", ja: "document_type・images・attributes の形式が正しくありません。"))
         // 1. The document type must be one the catalogue lists for upload.
         guard let docID = submission.document_type else {
             throw InputError.malformed("Member \"document_type\" is missing.", ja: "「document_type」がありません。", member: "document_type")

@@ -26,6 +26,13 @@ func fieldPlan(_ attributes: [PersonAttribute]) -> JSONValue {
         })
 }
 
+/// Decodes a method's submission, or refuses it with `error` (the shape is wrong; the syntax was
+/// already checked).
+func decodeSubmission<T: Decodable>(_ type: T.Type, _ body: Data, or error: InputError) throws(InputError) -> T {
+    guard let value = try? JSONDecoder().decode(T.self, from: body) else { throw error }
+    return value
+}
+
 /// Decodes the typed attributes of a submission and validates them against what the flow asks.
 func acceptAttributes(_ raw: [String: String]?, for flow: VerificationFlow, today: CalendarDate) throws(InputError) -> PersonAttributes {
     let required = Set(flow.requestedAttributes)
@@ -70,13 +77,9 @@ public struct SelfDeclaredMethod: ProofingMethod {
     }
 
     public func accept(_ body: Data, for flow: VerificationFlow, context: ProofingContext) throws(InputError) -> Evidence {
-        let submission: Submission
-        do {
-            submission = try JSONDecoder().decode(Submission.self, from: body)
-        } catch {
-            throw InputError.malformed(
-                "\"attributes\" must be an object of strings.", ja: "「attributes」は文字列のオブジェクトにしてください。", member: "attributes")
-        }
+        let submission = try decodeSubmission(
+            Submission.self, body,
+            or: .malformed("\"attributes\" must be an object of strings.", ja: "「attributes」は文字列のオブジェクトにしてください。", member: "attributes"))
         let attributes = try acceptAttributes(submission.attributes, for: flow, today: context.today)
         return Evidence(parts: ["attributes": encodeAttributes(attributes)], summary: ["method": id])
     }

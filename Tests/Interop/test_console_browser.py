@@ -8,14 +8,7 @@ Screenshots go to $HONNIN_SCREENSHOTS when set.
 
 import base64
 import io
-import json
 import os
-import pathlib
-import shutil
-import signal
-import subprocess
-import tempfile
-import time
 import urllib.parse
 
 import pytest
@@ -23,8 +16,8 @@ import pytest
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
 from selenium.webdriver.common.by import By  # noqa: E402
 
-from test_hosted_pages import (BINARY, CHROMEDRIVER, CHROMIUM, UPLOAD_PROFILE, call, free_port, honnin, shot,  # noqa: E402
-                               wait)
+from honnin_server import honnin, start, stop  # noqa: E402
+from test_hosted_pages import CHROMEDRIVER, CHROMIUM, UPLOAD_PROFILE, call, shot, wait  # noqa: E402
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"),
@@ -35,26 +28,11 @@ PASSWORD = "a long enough console passphrase"
 
 @pytest.fixture(scope="module")
 def console_server():
-    data = tempfile.mkdtemp(prefix="honnin-console-")
-    port = free_port()
-    base = f"http://localhost:{port}"
-    subprocess.run([BINARY, "reviewer", "create", "--data-dir", data, "--username", "hanako", "--display-name", "審査 花子"],
-                   input=PASSWORD + "\n", check=True, capture_output=True, text=True)
-    log = open(os.path.join(data, "server.log"), "w+")
-    proc = subprocess.Popen([BINARY, "serve", "--data-dir", data, "--port", str(port), "--log-format", "json", "--public-url", base],
-                            stderr=log, text=True)
-    deadline = time.time() + 30
-    up = False
-    while time.time() < deadline and not up and proc.poll() is None:
-        time.sleep(0.05)
-        log.seek(0)
-        up = any(json.loads(line).get("msg") == "listening" for line in log.read().splitlines() if line.startswith("{"))
-    assert up, "server did not start"
-    key = json.loads(honnin("apikey", "create", "--data-dir", data, "--name", "console", "--json"))
-    yield {"data": pathlib.Path(data), "base": base, "token": key["token"], "log": pathlib.Path(data) / "server.log"}
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
-    shutil.rmtree(data, ignore_errors=True)
+    def reviewer(data):
+        honnin("reviewer", "create", "--data-dir", data, "--username", "hanako", "--display-name", "審査 花子", input=PASSWORD + "\n")
+    s = start("honnin-console-", before=reviewer)
+    yield s
+    stop(s)
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,8 @@ import base64
 import json
 import os
 import re
-import signal
 import sqlite3
 import subprocess
-import tempfile
-import time
 import urllib.error
 import urllib.request
 import hashlib
@@ -27,41 +24,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.exceptions import InvalidSignature
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-BINARY = os.environ.get("HONNIN_BINARY", str(ROOT / ".build" / "debug" / "honnin"))
+from honnin_server import start, stop
 
 
 def b64u(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def honnin(*args):
-    return subprocess.run([BINARY, *args], check=True, capture_output=True, text=True).stdout
-
 
 @pytest.fixture()
 def server():
-    data = tempfile.mkdtemp(prefix="honnin-interop-")
-    # Logs go to a file: a pipe nobody drains would fill up and block the server.
-    log = open(os.path.join(data, "server.log"), "w+")
-    proc = subprocess.Popen(
-        [BINARY, "serve", "--data-dir", data, "--port", "0", "--log-format", "json", "--audit-checkpoint-interval", "3"],
-        stderr=log, text=True)
-    port = None
-    deadline = time.time() + 30
-    while time.time() < deadline and port is None and proc.poll() is None:
-        time.sleep(0.05)
-        log.seek(0)
-        for line in log.read().splitlines():
-            entry = json.loads(line) if line.startswith("{") else {}
-            if entry.get("msg") == "listening":
-                port = int(entry["port"])
-    assert port, "server did not start"
-    key = json.loads(honnin("apikey", "create", "--data-dir", data, "--name", "interop", "--json",
-                            "--audit-checkpoint-interval", "3"))
-    yield {"data": pathlib.Path(data), "base": f"http://127.0.0.1:{port}", "token": key["token"]}
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
+    s = start("honnin-interop-", "--audit-checkpoint-interval", "3")
+    yield s
+    stop(s)
 
 
 def call(srv, method, path, body=None, content_type="application/json", token=True):

@@ -19,12 +19,7 @@ import json
 import os
 import pathlib
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
-import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -35,8 +30,7 @@ webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not in
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-BINARY = os.environ.get("HONNIN_BINARY", str(ROOT / ".build" / "debug" / "honnin"))
+from honnin_server import start, stop  # noqa: E402
 CHROMIUM = next((p for p in map(shutil.which, ["chromium", "chromium-browser", "google-chrome"]) if p), None)
 CHROMEDRIVER = shutil.which("chromedriver")
 SHOTS = os.environ.get("HONNIN_SCREENSHOTS")
@@ -52,38 +46,11 @@ SELF_PROFILE = {"id": "demo-self", "name": {"ja": "デモ", "en": "Demo"}, "self
                 "personal_information_online": False}
 
 
-def honnin(*args):
-    return subprocess.run([BINARY, *args], check=True, capture_output=True, text=True).stdout
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    data = tempfile.mkdtemp(prefix="honnin-pages-")
-    port = free_port()
-    base = f"http://localhost:{port}"
-    # Logs go to a file: a pipe nobody drains would fill up and block the server.
-    log = open(os.path.join(data, "server.log"), "w+")
-    proc = subprocess.Popen(
-        [BINARY, "serve", "--data-dir", data, "--port", str(port), "--log-format", "json", "--public-url", base],
-        stderr=log, text=True)
-    deadline = time.time() + 30
-    up = False
-    while time.time() < deadline and not up and proc.poll() is None:
-        time.sleep(0.05)
-        log.seek(0)
-        up = any(json.loads(line).get("msg") == "listening" for line in log.read().splitlines() if line.startswith("{"))
-    assert up, "server did not start"
-    key = json.loads(honnin("apikey", "create", "--data-dir", data, "--name", "pages", "--json"))
-    yield {"data": pathlib.Path(data), "base": base, "token": key["token"], "log": pathlib.Path(data) / "server.log"}
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
-    shutil.rmtree(data, ignore_errors=True)
+    s = start("honnin-pages-")
+    yield s
+    stop(s)
 
 
 def call(srv, method, path, body=None):

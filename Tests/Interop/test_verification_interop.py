@@ -16,12 +16,7 @@ import hmac
 import http.server
 import io
 import json
-import os
-import pathlib
-import signal
 import sqlite3
-import subprocess
-import tempfile
 import threading
 import time
 import urllib.error
@@ -34,16 +29,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from jwcrypto import jwk, jws as jose_jws
 from PIL import Image
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-BINARY = os.environ.get("HONNIN_BINARY", str(ROOT / ".build" / "debug" / "honnin"))
+from honnin_server import honnin, start, stop
 
 
 def b64u(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
-
-def honnin(*args):
-    return subprocess.run([BINARY, *args], check=True, capture_output=True, text=True).stdout
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):
@@ -64,25 +55,9 @@ def setup():
     receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     Receiver.received = []
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    data = tempfile.mkdtemp(prefix="honnin-flow-interop-")
-    log = open(os.path.join(data, "server.log"), "w+")
-    proc = subprocess.Popen(
-        [BINARY, "serve", "--data-dir", data, "--port", "0", "--log-format", "json", "--worker-interval", "0.2"], stderr=log, text=True)
-    port = None
-    deadline = time.time() + 30
-    while time.time() < deadline and port is None and proc.poll() is None:
-        time.sleep(0.05)
-        log.seek(0)
-        for line in log.read().splitlines():
-            entry = json.loads(line) if line.startswith("{") else {}
-            if entry.get("msg") == "listening":
-                port = int(entry["port"])
-    assert port, "server did not start"
-    key = json.loads(honnin("apikey", "create", "--data-dir", data, "--name", "interop", "--json"))
-    yield {"data": pathlib.Path(data), "base": f"http://127.0.0.1:{port}", "token": key["token"],
-           "hook": f"http://localhost:{receiver.server_address[1]}/hook"}
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
+    s = start("honnin-flow-interop-", "--worker-interval", "0.2")
+    yield dict(s, hook=f"http://localhost:{receiver.server_address[1]}/hook")
+    stop(s)
     receiver.shutdown()
 
 

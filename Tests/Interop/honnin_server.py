@@ -1,0 +1,58 @@
+"""Starting and stopping a real `honnin serve` for the interoperability tests (test support)."""
+
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BINARY = os.environ.get("HONNIN_BINARY", str(ROOT / ".build" / "debug" / "honnin"))
+
+
+def honnin(*args, input=None):
+    return subprocess.run([BINARY, *args], check=True, capture_output=True, text=True, input=input).stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(prefix, *extra, before=None):
+    """Starts a server in a new data directory (after `before(data)` if given) on a free port,
+    with `--public-url http://localhost:PORT` (browsers need a host name, not an address), and an
+    API key. Returns a dict: data, base, port, token, log, proc."""
+    data = tempfile.mkdtemp(prefix=prefix)
+    if before:
+        before(data)
+    port = free_port()
+    base = f"http://localhost:{port}"
+    # Logs go to a file: a pipe nobody drains would fill up and block the server.
+    log_path = pathlib.Path(data) / "server.log"
+    log = open(log_path, "w+")
+    proc = subprocess.Popen(
+        [BINARY, "serve", "--data-dir", data, "--port", str(port), "--log-format", "json", "--public-url", base, *extra],
+        stderr=log, text=True)
+    deadline = time.time() + 30
+    up = False
+    while time.time() < deadline and not up and proc.poll() is None:
+        time.sleep(0.05)
+        log.seek(0)
+        up = any(json.loads(line).get("msg") == "listening" for line in log.read().splitlines() if line.startswith("{"))
+    assert up, "server did not start: " + log_path.read_text()
+    checkpoint = [a for i, a in enumerate(extra) if i > 0 and extra[i - 1] == "--audit-checkpoint-interval"]
+    key = json.loads(honnin("apikey", "create", "--data-dir", data, "--name", "interop", "--json",
+                            *(["--audit-checkpoint-interval", checkpoint[0]] if checkpoint else [])))
+    return {"data": pathlib.Path(data), "base": base, "port": port, "token": key["token"], "log": log_path, "proc": proc}
+
+
+def stop(server):
+    server["proc"].send_signal(signal.SIGTERM)
+    server["proc"].wait(timeout=30)
+    shutil.rmtree(server["data"], ignore_errors=True)
