@@ -38,6 +38,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a verification waits for the person. Env HONNIN_FLOW_LIFETIME; default 86400") var flowLifetime: String?
     @Option(help: "Seconds between background passes (expiry, recovery, webhooks). Env HONNIN_WORKER_INTERVAL; default 5")
     var workerInterval: String?
+    @Option(help: "Seconds before the first webhook retry (doubling after). Env HONNIN_WEBHOOK_RETRY_BASE; default 30")
+    var webhookRetryBase: String?
+    @Option(help: "Webhook attempts before a delivery is marked failed. Env HONNIN_WEBHOOK_MAX_ATTEMPTS; default 12")
+    var webhookMaxAttempts: String?
     @Option(help: "Hours a review case may wait before it is overdue. Env HONNIN_REVIEW_SLA_HOURS; default 24") var reviewSlaHours: String?
     @Option(help: "Approvals need a second reviewer (true/false). Env HONNIN_FOUR_EYES; default false") var fourEyes: String?
 
@@ -64,6 +68,12 @@ struct Serve: AsyncParsableCommand {
         let sla = try resolved.sources.value("review_sla_hours", flag: reviewSlaHours, default: 24.0) {
             Double($0).flatMap { (0.1...(24.0 * 90)).contains($0) ? $0 : nil }
         }
+        let retryBase = try resolved.sources.value("webhook_retry_base", flag: webhookRetryBase, default: 30.0) {
+            Double($0).flatMap { (0.1...3600).contains($0) ? $0 : nil }
+        }
+        let maxAttempts = try resolved.sources.value("webhook_max_attempts", flag: webhookMaxAttempts, default: 12) {
+            Int($0).flatMap { (1...50).contains($0) ? $0 : nil }
+        }
         let fourEyes = try resolved.sources.value("four_eyes", flag: fourEyes, default: false) { ["true": true, "false": false][$0.lowercased()] }
         let logger = LogSetup.bootstrap(format: resolved.logFormat, level: resolved.logLevel)
         let env = try await HonninEnvironment.open(resolved, logger: logger, actor: "system")
@@ -73,7 +83,8 @@ struct Serve: AsyncParsableCommand {
         registry.makeGauge(name: "honnin_build_info", labels: [("version", HonninVersion.current)], help: "Honnin build").set(1.0 as Double)
 
         let store = env.store
-        let settings = VerificationSettings(flowLifetime: TimeInterval(lifetime), publicURL: publicURL)
+        let settings = VerificationSettings(
+            flowLifetime: TimeInterval(lifetime), publicURL: publicURL, webhookRetryBase: retryBase, webhookMaxAttempts: maxAttempts)
         let (verifications, reviews, records) = try env.engines(settings: settings, review: ReviewSettings(sla: sla * 3600, fourEyes: fourEyes))
         let services = HonninServices(
             apiKeys: env.apiKeys, vault: env.vault, readiness: { await store.isReachable() }, metrics: registry,

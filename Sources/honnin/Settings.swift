@@ -59,6 +59,7 @@ enum Setting {
     static let allNames: Set<String> = [
         "host", "port", "data_dir", "key_dir", "log_format", "log_level", "max_body_bytes", "audit_checkpoint_interval",
         "max_submission_bytes", "public_url", "flow_lifetime", "worker_interval", "review_sla_hours", "four_eyes",
+        "webhook_retry_base", "webhook_max_attempts",
     ]
 }
 

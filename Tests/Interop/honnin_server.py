@@ -24,6 +24,32 @@ def free_port():
         return s.getsockname()[1]
 
 
+def launch(data, port, *extra):
+    """Runs `honnin serve` on `data` and `port`; returns (process, log path) once it listens."""
+    base = f"http://localhost:{port}"
+    # Logs go to a file: a pipe nobody drains would fill up and block the server.
+    log_path = pathlib.Path(data) / "server.log"
+    log = open(log_path, "a+")
+    start_at = log.tell()
+    proc = subprocess.Popen(
+        [BINARY, "serve", "--data-dir", str(data), "--port", str(port), "--log-format", "json", "--public-url", base, *extra],
+        stderr=log, text=True)
+    deadline = time.time() + 30
+    up = False
+    while time.time() < deadline and not up and proc.poll() is None:
+        time.sleep(0.05)
+        log.seek(start_at)
+        up = any(json.loads(line).get("msg") == "listening" for line in log.read().splitlines() if line.startswith("{"))
+    assert up, "server did not start: " + log_path.read_text()
+    return proc, log_path
+
+
+def start_again(server, *extra):
+    """Restarts a server on the same data directory and port (after a stop or a kill)."""
+    proc, _ = launch(server["data"], server["port"], *extra)
+    return dict(server, proc=proc)
+
+
 def start(prefix, *extra, before=None):
     """Starts a server in a new data directory (after `before(data)` if given) on a free port,
     with `--public-url http://localhost:PORT` (browsers need a host name, not an address), and an
@@ -33,26 +59,16 @@ def start(prefix, *extra, before=None):
         before(data)
     port = free_port()
     base = f"http://localhost:{port}"
-    # Logs go to a file: a pipe nobody drains would fill up and block the server.
-    log_path = pathlib.Path(data) / "server.log"
-    log = open(log_path, "w+")
-    proc = subprocess.Popen(
-        [BINARY, "serve", "--data-dir", data, "--port", str(port), "--log-format", "json", "--public-url", base, *extra],
-        stderr=log, text=True)
-    deadline = time.time() + 30
-    up = False
-    while time.time() < deadline and not up and proc.poll() is None:
-        time.sleep(0.05)
-        log.seek(0)
-        up = any(json.loads(line).get("msg") == "listening" for line in log.read().splitlines() if line.startswith("{"))
-    assert up, "server did not start: " + log_path.read_text()
+    proc, log_path = launch(data, port, *extra)
     checkpoint = [a for i, a in enumerate(extra) if i > 0 and extra[i - 1] == "--audit-checkpoint-interval"]
     key = json.loads(honnin("apikey", "create", "--data-dir", data, "--name", "interop", "--json",
                             *(["--audit-checkpoint-interval", checkpoint[0]] if checkpoint else [])))
     return {"data": pathlib.Path(data), "base": base, "port": port, "token": key["token"], "log": log_path, "proc": proc}
 
 
-def stop(server):
-    server["proc"].send_signal(signal.SIGTERM)
-    server["proc"].wait(timeout=30)
-    shutil.rmtree(server["data"], ignore_errors=True)
+def stop(server, remove=True):
+    if server["proc"].poll() is None:
+        server["proc"].send_signal(signal.SIGTERM)
+        server["proc"].wait(timeout=30)
+    if remove:
+        shutil.rmtree(server["data"], ignore_errors=True)

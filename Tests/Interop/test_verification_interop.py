@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from jwcrypto import jwk, jws as jose_jws
 from PIL import Image
 
-from honnin_server import honnin, start, stop
+from honnin_server import honnin, start, start_again, stop
 
 
 def b64u(text):
@@ -38,12 +38,15 @@ def b64u(text):
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):
+    """A business's webhook endpoint: records each delivery; answers 503 to the first
+    `fail_first` ones, then 204."""
     received = []
+    fail_first = 0
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Receiver.received.append((dict(self.headers), body))
-        self.send_response(204)
+        self.send_response(503 if len(Receiver.received) <= Receiver.fail_first else 204)
         self.end_headers()
 
     def log_message(self, *args):
@@ -179,3 +182,44 @@ def test_uploaded_photo_is_stored_without_exif_or_gps(setup):
     assert flow["evidenceSummary"]["image.front.had_location"] == "true"
     # Pixels survive: same picture, up to JPEG re-reading.
     assert reread.convert("RGB").getpixel((100, 100)) == Image.open(io.BytesIO(original)).convert("RGB").getpixel((100, 100))
+
+
+def test_webhook_retries_survive_a_restart():
+    """The receiver fails the first delivery; the server is killed (SIGKILL) before the retry; the
+    restarted server delivers the same webhook (same id, a fresh signature)."""
+    Receiver.received = []
+    Receiver.fail_first = 1
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    hook = f"http://localhost:{receiver.server_address[1]}/hook"
+    s = start("honnin-hook-restart-", "--worker-interval", "0.2", "--webhook-retry-base", "2")
+    try:
+        profile = {"id": "py", "name": {"ja": "テスト", "en": "Test"}, "self_asserted_acceptable": True, "personal_information_online": False}
+        flow_id, done = run_flow(dict(s, hook=hook), profile, "self-declared", {"attributes": {"name": "x"}}, ["name"])
+        deadline = time.time() + 15
+        while time.time() < deadline and not Receiver.received:
+            time.sleep(0.05)
+        assert len(Receiver.received) == 1
+        status, log = call(s, "GET", f"/v1/verifications/{flow_id}/webhooks")
+        assert log["items"][0]["status"] == "pending" and log["items"][0]["attempts"] == 1 and log["items"][0]["response_status"] == 503
+        s["proc"].kill()
+        s["proc"].wait(timeout=30)
+        again = start_again(s, "--worker-interval", "0.2", "--webhook-retry-base", "2")
+        try:
+            deadline = time.time() + 20
+            while time.time() < deadline and len(Receiver.received) < 2:
+                time.sleep(0.1)
+            assert len(Receiver.received) == 2
+            (h1, b1), (h2, b2) = Receiver.received
+            assert h1["Honnin-Webhook-Id"] == h2["Honnin-Webhook-Id"] and b1 == b2
+            secret = b64u(honnin("webhooks", "secret", "--data-dir", str(s["data"])).strip())
+            ts = h2["Honnin-Webhook-Timestamp"]
+            assert hmac.compare_digest("v1=" + hmac.new(secret, ts.encode() + b"." + b2, hashlib.sha256).hexdigest(), h2["Honnin-Webhook-Signature"])
+            status, log = call(again, "GET", f"/v1/verifications/{flow_id}/webhooks")
+            assert log["items"][0]["status"] == "delivered" and log["items"][0]["attempts"] == 2
+        finally:
+            stop(again, remove=False)
+    finally:
+        stop(s)
+        Receiver.fail_first = 0
+        receiver.shutdown()
