@@ -109,8 +109,3 @@ public final class LogCapture: Sendable {
         }
     }
 }
-
-/// A file of the shared test data (`../shared/data/` beside the repository), read in place.
-public func sharedData(_ relative: String) -> URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/data/\(relative)").standardized
-}

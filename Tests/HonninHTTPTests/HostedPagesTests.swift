@@ -168,7 +168,7 @@ struct HostedPagesTests {
         let name = "山田 花子"
         let birthdate = "1990-04-01"
         let address = "東京都千代田区千代田1-1"
-        let photo = try Data(contentsOf: facePhoto).base64EncodedString()
+        let photo = try Data(contentsOf: documentPhoto).base64EncodedString()
         try await h.test { client in
             // Self-declaration: approved at once.
             let selfFlow = try await Self.create(

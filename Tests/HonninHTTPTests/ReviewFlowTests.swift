@@ -65,7 +65,7 @@ struct ReviewFlowTests {
         let id = try #require(c["id"] as? String)
         let person: HTTPFields = [.authorization: "Bearer \(try flowToken(try #require(c["url"] as? String)))", .contentType: "application/json"]
         let started = try json(try await client.execute(uri: "/v1/verifications/\(id)/methods/document-upload/start", method: .post, headers: person).body)
-        let photo = try Data(contentsOf: facePhoto).base64EncodedString()
+        let photo = try Data(contentsOf: documentPhoto).base64EncodedString()
         let r = try await client.execute(
             uri: "/v1/verifications/\(id)/methods/document-upload/submit", method: .post, headers: person,
             body: jsonBody([
@@ -194,7 +194,7 @@ struct ReviewFlowTests {
             let (flow, token) = try await s.create(VerificationRequest(profile: profile), actor: "t")
             let person = FlowCaller.person(token: token.revealed)
             let (_, plan) = try await s.start(flow.id, method: "document-upload", caller: person)
-            let photo = try Data(contentsOf: facePhoto).base64EncodedString()
+            let photo = try Data(contentsOf: documentPhoto).base64EncodedString()
             let body = try JSONSerialization.data(withJSONObject: [
                 "attempt": plan.attempt.nonce, "document_type": document, "images": ["front": photo], "attributes": ["name": "Jane Roe"],
             ])
