@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "HonninCore", targets: ["HonninCore"]),
         .library(name: "HonninStore", targets: ["HonninStore"]),
         .library(name: "HonninPolicy", targets: ["HonninPolicy"]),
+        .library(name: "HonninPKI", targets: ["HonninPKI"]),
         .library(name: "HonninProofing", targets: ["HonninProofing"]),
         .library(name: "HonninSQLite", targets: ["HonninSQLite"]),
         .library(name: "HonninHTTP", targets: ["HonninHTTP"]),
@@ -25,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
@@ -45,6 +48,19 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
+            swiftSettings: strict
+        ),
+        // Layer 1: X.509 for JPKI (profile, trust anchors, revocation providers) on swift-certificates.
+        .target(
+            name: "HonninPKI",
+            dependencies: [
+                "HonninCore",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources/jpki-roots")],
             swiftSettings: strict
         ),
         // Layer 2: levels, the method catalogue (data), risk → required levels → ranked methods.
@@ -68,8 +84,9 @@ let package = Package(
         .target(
             name: "HonninProofing",
             dependencies: [
-                "HonninCore", "HonninPolicy", "HonninStore", "HonninCredentials",
+                "HonninCore", "HonninPolicy", "HonninStore", "HonninCredentials", "HonninPKI",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: strict
         ),
@@ -114,8 +131,10 @@ let package = Package(
         .target(
             name: "HonninTesting",
             dependencies: [
-                "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing", "HonninSQLite", "HonninCredentials",
+                "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing", "HonninSQLite", "HonninCredentials", "HonninPKI",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -123,8 +142,17 @@ let package = Package(
         .testTarget(
             name: "HonninProofingTests",
             dependencies: [
-                "HonninProofing", "HonninPolicy", "HonninCore", "HonninStore", "HonninSQLite", "HonninTesting",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "HonninProofing", "HonninPolicy", "HonninCore", "HonninStore", "HonninSQLite", "HonninTesting", "HonninPKI",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HonninPKITests",
+            dependencies: [
+                "HonninPKI", "HonninCore", "HonninTesting",
+                .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

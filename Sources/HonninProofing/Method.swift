@@ -116,12 +116,18 @@ public struct ProofingOutcome: Sendable {
     /// The IAL reached when verified.
     public let ialReached: Int?
     public let diagnostics: [Diagnostic]
+    /// Method facts for the verification record only (sealed; e.g. a certificate's issuer and
+    /// serial, the revocation evidence).
+    public let details: [String: String]
 
-    public init(verdict: Verdict, attributes: Redacted<PersonAttributes>?, ialReached: Int?, diagnostics: [Diagnostic] = []) {
+    public init(
+        verdict: Verdict, attributes: Redacted<PersonAttributes>?, ialReached: Int?, diagnostics: [Diagnostic] = [], details: [String: String] = [:]
+    ) {
         self.verdict = verdict
         self.attributes = attributes
         self.ialReached = ialReached
         self.diagnostics = diagnostics
+        self.details = details
     }
 }
 
@@ -182,8 +188,9 @@ public struct ProofingRegistry: Sendable {
 
     public subscript(id: String) -> (any ProofingMethod)? { methods[id] }
 
-    /// The methods this server implements, built with their default configuration.
-    public static func standard(catalogue: MethodCatalogue) throws -> ProofingRegistry {
-        try ProofingRegistry([SelfDeclaredMethod(), DocumentUploadMethod()], catalogue: catalogue)
+    /// The methods this server implements. `jpki` adds 公的個人認証 (it needs trust anchors and a
+    /// revocation source, so it is offered only when configured).
+    public static func standard(catalogue: MethodCatalogue, jpki: JPKISignatureMethod? = nil) throws -> ProofingRegistry {
+        try ProofingRegistry([SelfDeclaredMethod(), DocumentUploadMethod()] + (jpki.map { [$0] } ?? []), catalogue: catalogue)
     }
 }

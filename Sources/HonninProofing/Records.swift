@@ -72,6 +72,8 @@ public struct VerificationRecord: Codable, Sendable, Equatable {
     public let document: Document?
     public let attributes: [String: String]?
     public let evidence: Evidence?
+    /// Method facts: for JPKI the certificate's issuer and serial and the revocation evidence.
+    public let method_details: [String: String]?
     public let reviews: [Review]
     public let created_at: String
     public let evidence_submitted_at: String?

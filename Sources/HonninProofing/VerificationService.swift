@@ -465,7 +465,10 @@ public struct VerificationService: Sendable {
         var next = flow
         do throws(FlowError) { try next.apply(event, at: now) } catch { throw RequestError(error) }
         next.version += 1
-        if event == .retry { next.attempt = nil }
+        if event == .retry {
+            next.attempt = nil
+            next.result = FlowResult(code: resultCode)
+        }
         var fields: [[VaultField]] = []
         // Attributes are sealed on their own only when approved (for disclosure); while a flow
         // waits for review they are read from the evidence.
@@ -476,7 +479,9 @@ public struct VerificationService: Sendable {
             let id = HonninID(kind: .record, milliseconds: Timestamp.milliseconds(now), random: random)
             next.result = FlowResult(
                 ialReached: event == .approve ? outcome.ialReached : nil, code: resultCode, decidedAt: now, reviewer: reviewer?.rawValue)
-            let record = try await buildRecord(next, id: id, attributes: event == .approve ? outcome.attributes?.revealed : nil, documentNumber: documentNumber, at: now)
+            let record = try await buildRecord(
+                next, id: id, attributes: event == .approve ? outcome.attributes?.revealed : nil, documentNumber: documentNumber,
+                details: outcome.details, at: now)
             let jws = try RecordSignature.sign(record, key: try vault.keys.auditSigningKey())
             fields.append([VaultField(name: "jws", text: jws), VaultField(name: "record.json", value: Redacted(try RecordSignature.payload(record)))])
             recordID = id
@@ -508,14 +513,16 @@ public struct VerificationService: Sendable {
             ]
             if let name = announced[committed.state] { c.webhooks = webhook(for: committed, event: name, at: now) }
             guard try await repository.commit(c) else { throw RequestError(FlowError.conflict) }
+            // Evidence of an attempt sent back for a retry is never needed again: crypto-shred it.
+            if event == .retry, let old = flow.evidence { _ = try await vault.erase(old, actor: actor, reason: "attempt_retried") }
             return committed
         }
     }
 
     /// The record's content (犯収法施行規則 第20条 where it applies): who, what, when, how.
-    func buildRecord(_ flow: VerificationFlow, id: HonninID, attributes: PersonAttributes?, documentNumber: String?, at now: Date) async throws
-        -> VerificationRecord
-    {
+    func buildRecord(
+        _ flow: VerificationFlow, id: HonninID, attributes: PersonAttributes?, documentNumber: String?, details: [String: String], at now: Date
+    ) async throws -> VerificationRecord {
         var digests: [String: String] = [:]
         if let e = flow.evidence, case .sealed? = try await vault.repository.fetch(e) {
             for field in try await vault.open(e).fields { digests[field.name] = Bytes.hex(SHA256.hash(data: field.value.revealed)) }
@@ -531,6 +538,7 @@ public struct VerificationService: Sendable {
             outcome: flow.state.rawValue, result_code: flow.result?.code ?? flow.state.rawValue, method: flow.method, ial: flow.result?.ialReached,
             required_ial: flow.requiredIAL, document: docType.map { VerificationRecord.Document(type: $0, number: documentNumber) },
             attributes: attributeText, evidence: flow.evidence.map { VerificationRecord.Evidence(vault_record: $0.rawValue, sha256: digests) },
+            method_details: details.isEmpty ? nil : details,
             reviews: flow.review.decisions.map {
                 VerificationRecord.Review(
                     reviewer: $0.reviewer.rawValue, decision: $0.verdict.rawValue, reasons: $0.reasons, checklist: $0.checklist, at: Timestamp.format($0.at))

@@ -25,7 +25,7 @@ public struct SQLiteHarness: Sendable {
 
     public init(
         settings: VerificationSettings = VerificationSettings(publicURL: "https://verify.example.jp"), review: ReviewSettings = ReviewSettings(),
-        checkpointInterval: Int64 = 16
+        checkpointInterval: Int64 = 16, jpki: JPKISignatureMethod? = nil
     ) async throws {
         directory = try TemporaryDirectory("honnin-harness")
         keys = InMemoryKeyMaterialStore(random: random)
@@ -38,7 +38,7 @@ public struct SQLiteHarness: Sendable {
         apiKeys = APIKeyService(repository: store, clock: clock, random: random)
         policy = PolicyEngine(catalogue: try MethodCatalogue.bundled())
         verifications = VerificationService(
-            repository: store, registry: try ProofingRegistry.standard(catalogue: policy.catalogue), vault: vault, policy: policy,
+            repository: store, registry: try ProofingRegistry.standard(catalogue: policy.catalogue, jpki: jpki), vault: vault, policy: policy,
             settings: settings, clock: clock, random: random)
         // Cheap scrypt parameters: tests check behaviour, not cost.
         reviews = ReviewService(
