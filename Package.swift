@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "HonninStore", targets: ["HonninStore"]),
         .library(name: "HonninPolicy", targets: ["HonninPolicy"]),
         .library(name: "HonninPKI", targets: ["HonninPKI"]),
+        .library(name: "HonninCards", targets: ["HonninCards"]),
+        .library(name: "HonninPCSC", targets: ["HonninPCSC"]),
         .library(name: "HonninProofing", targets: ["HonninProofing"]),
         .library(name: "HonninSQLite", targets: ["HonninSQLite"]),
         .library(name: "HonninHTTP", targets: ["HonninHTTP"]),
@@ -58,11 +60,14 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             resources: [.copy("Resources/jpki-roots")],
             swiftSettings: strict
         ),
+        // Layer 1: ISO 7816 APDUs, the card transport protocol and the JPKI application (no crypto:
+        // an iOS app wraps CoreNFC in a CardTransport).
+        .target(name: "HonninCards", dependencies: ["HonninCore"], swiftSettings: strict),
         // Layer 2: levels, the method catalogue (data), risk → required levels → ranked methods.
         .target(
             name: "HonninPolicy",
@@ -104,7 +109,7 @@ let package = Package(
         .target(
             name: "HonninHTTP",
             dependencies: [
-                "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing",
+                "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing", "HonninPKI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -112,11 +117,13 @@ let package = Package(
             resources: [.copy("Resources/openapi.json"), .copy("Resources/hosted")],
             swiftSettings: strict
         ),
+        // Layer 3: card readers through pcsc-lite, loaded at run time (no -dev package needed to build).
+        .target(name: "HonninPCSC", dependencies: ["HonninCore", "HonninCards"], swiftSettings: strict),
         // Layer 4: configuration, wiring, subcommands.
         .executableTarget(
             name: "honnin",
             dependencies: [
-                "HonninCore", "HonninStore", "HonninSQLite", "HonninHTTP", "HonninPolicy", "HonninProofing",
+                "HonninCore", "HonninStore", "HonninSQLite", "HonninHTTP", "HonninPolicy", "HonninProofing", "HonninPKI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -131,10 +138,10 @@ let package = Package(
         .target(
             name: "HonninTesting",
             dependencies: [
-                "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing", "HonninSQLite", "HonninCredentials", "HonninPKI",
+                "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing", "HonninSQLite", "HonninCredentials", "HonninPKI", "HonninCards",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
-                .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -150,9 +157,18 @@ let package = Package(
         .testTarget(
             name: "HonninPKITests",
             dependencies: [
-                "HonninPKI", "HonninCore", "HonninTesting",
+                "HonninPKI", "HonninCore", "HonninTesting", "HonninStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HonninCardsTests",
+            dependencies: [
+                "HonninCore", "HonninCards", "HonninPCSC", "HonninTesting",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

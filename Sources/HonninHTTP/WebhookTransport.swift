@@ -1,13 +1,15 @@
 import Foundation
+import HonninPKI
 import HonninProofing
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
-/// Sends webhooks with URLSession: no cookies, no cache, redirects not followed (a redirect is
-/// a failed attempt, so a webhook never lands somewhere the business did not configure).
-public final class URLSessionWebhookTransport: NSObject, WebhookTransport, URLSessionTaskDelegate, @unchecked Sendable {
+/// Outgoing HTTP POSTs with URLSession, for webhooks and for revocation providers (OCSP, a
+/// platform's API): no cookies, no cache, redirects not followed (a redirect is a failed attempt,
+/// so nothing lands somewhere that was not configured).
+public final class URLSessionHTTPClient: NSObject, WebhookTransport, RevocationHTTPClient, URLSessionTaskDelegate, @unchecked Sendable {
     // `@unchecked`: the session is immutable after init and URLSession is thread-safe.
     private var session: URLSession!
 
@@ -21,15 +23,26 @@ public final class URLSessionWebhookTransport: NSObject, WebhookTransport, URLSe
         session = URLSession(configuration: config, delegate: self, delegateQueue: nil)
     }
 
-    public func post(url: String, headers: [(String, String)], body: [UInt8], timeout: TimeInterval) async throws -> Int {
+    public func post(url: String, headers: [(String, String)], body: [UInt8], timeout: TimeInterval) async throws -> (
+        status: Int, headers: [String: String], body: [UInt8]
+    ) {
         guard let u = URL(string: url) else { throw URLError(.badURL) }
         var request = URLRequest(url: u, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         request.httpMethod = "POST"
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.httpBody = Data(body)
-        let (_, response) = try await session.data(for: request)
+        let (data, response) = try await session.data(for: request)
         guard let http = response as? HTTPURLResponse else { throw URLError(.badServerResponse) }
-        return http.statusCode
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            if let n = name as? String, let v = value as? String { fields[n.lowercased()] = v }
+        }
+        return (http.statusCode, fields, Array(data))
+    }
+
+    public func post(url: String, headers: [(String, String)], body: [UInt8], timeout: TimeInterval) async throws -> Int {
+        let response: (status: Int, headers: [String: String], body: [UInt8]) = try await post(url: url, headers: headers, body: body, timeout: timeout)
+        return response.status
     }
 
     public func urlSession(

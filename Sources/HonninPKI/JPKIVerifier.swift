@@ -3,7 +3,7 @@ import Foundation
 import HonninCore
 import SwiftASN1
 import X509
-import _CryptoExtras
+import CryptoExtras
 
 /// JPKI trust anchors: the public J-LIS roots built in, each pinned by its SHA-256 fingerprint,
 /// plus roots an operator adds (`--jpki-roots DIR`; e.g. a test PKI or a root published later).

@@ -4,7 +4,7 @@ import HonninCore
 import HonninPKI
 import SwiftASN1
 import X509
-import _CryptoExtras
+import CryptoExtras
 
 /// A **test** PKI shaped like JPKI (ic-chip-protocols.md §1.5–1.7, §6.2): self-signed RSA-2048
 /// roots for the two hierarchies whose names carry a TEST marker, end-entity certificates issued
@@ -151,14 +151,7 @@ public final class TestJPKI: Sendable {
     /// cRLDistributionPoints (RFC 5280 §4.2.1.13) with a directoryName, as JPKI certificates carry:
     /// `OU=CRL Distribution Points, OU=<prefecture>, CN=<municipality> CRLDP` under the root's name.
     static func crlDistributionPoint(_ h: Hierarchy) throws -> Certificate.Extension {
-        let dpName = try DistinguishedName {
-            CountryName("JP")
-            OrganizationName("JPKI TEST")
-            OrganizationalUnitName(h.kind == .signature ? "JPKI for digital signature (TEST)" : "JPKI for user authentication (TEST)")
-            OrganizationalUnitName("CRL Distribution Points")
-            OrganizationalUnitName("Tokyo")
-            CommonName("Chiyoda CRLDP")
-        }
+        let dpName = try distributionPointName(h)
         var s = DER.Serializer()
         try s.appendConstructedNode(identifier: .sequence) { s in  // CRLDistributionPoints
             try s.appendConstructedNode(identifier: .sequence) { s in  // DistributionPoint
@@ -170,6 +163,29 @@ public final class TestJPKI: Sendable {
             }
         }
         return Certificate.Extension(oid: [2, 5, 29, 31], critical: false, value: s.serializedBytes[...])
+    }
+
+    static func distributionPointName(_ h: Hierarchy) throws -> DistinguishedName {
+        try DistinguishedName {
+            CountryName("JP")
+            OrganizationName("JPKI TEST")
+            OrganizationalUnitName(h.kind == .signature ? "JPKI for digital signature (TEST)" : "JPKI for user authentication (TEST)")
+            OrganizationalUnitName("CRL Distribution Points")
+            OrganizationalUnitName("Tokyo")
+            CommonName("Chiyoda CRLDP")
+        }
+    }
+
+    /// A CRL of a hierarchy's partition (the DirName its certificates name), signed by its root.
+    public func crl(_ h: Hierarchy, revoked: [TestCRLIssuer.Revoked], thisUpdate: Date, nextUpdate: Date) throws -> [UInt8] {
+        try TestCRLIssuer(issuerName: h.name, key: .rsaSHA256(h.key))
+            .make(revoked: revoked, thisUpdate: thisUpdate, nextUpdate: nextUpdate, distributionPoint: try Self.distributionPointName(h))
+    }
+
+    /// PEM of a hierarchy's root, as an operator puts it in `--jpki-roots`.
+    public func rootPEM(_ h: Hierarchy) -> String {
+        "-----BEGIN CERTIFICATE-----\n" + Data(h.rootDER).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+            + "\n-----END CERTIFICATE-----\n"
     }
 
     /// Signs `message` as the card does: RSASSA-PKCS1-v1_5 over SHA-256 (the host sends the

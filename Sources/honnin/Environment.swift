@@ -54,12 +54,12 @@ struct HonninEnvironment {
 extension HonninEnvironment {
     /// The flow engine, review and record services over this environment's store (serve and the
     /// subcommands build them the same way).
-    func engines(settings: VerificationSettings = VerificationSettings(), review: ReviewSettings = ReviewSettings()) throws
-        -> (verifications: VerificationService, reviews: ReviewService, records: RecordService)
-    {
+    func engines(
+        settings: VerificationSettings = VerificationSettings(), review: ReviewSettings = ReviewSettings(), jpki: JPKISignatureMethod? = nil
+    ) throws -> (verifications: VerificationService, reviews: ReviewService, records: RecordService) {
         let policy = PolicyEngine(catalogue: try MethodCatalogue.bundled())
         let verifications = VerificationService(
-            repository: store, registry: try ProofingRegistry.standard(catalogue: policy.catalogue), vault: vault, policy: policy,
+            repository: store, registry: try ProofingRegistry.standard(catalogue: policy.catalogue, jpki: jpki), vault: vault, policy: policy,
             settings: settings, clock: clock, random: random)
         return (
             verifications,

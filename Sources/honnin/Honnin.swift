@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HonninCore
 import HonninHTTP
+import HonninPKI
 import HonninPolicy
 import HonninProofing
 import HonninSQLite
@@ -43,6 +44,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Webhook attempts before a delivery is marked failed. Env HONNIN_WEBHOOK_MAX_ATTEMPTS; default 12")
     var webhookMaxAttempts: String?
     @Option(help: "Hours a review case may wait before it is overdue. Env HONNIN_REVIEW_SLA_HOURS; default 24") var reviewSlaHours: String?
+    @OptionGroup var jpki: JPKIOptions
     @Option(help: "Approvals need a second reviewer (true/false). Env HONNIN_FOUR_EYES; default false") var fourEyes: String?
 
     func run() async throws {
@@ -85,7 +87,10 @@ struct Serve: AsyncParsableCommand {
         let store = env.store
         let settings = VerificationSettings(
             flowLifetime: TimeInterval(lifetime), publicURL: publicURL, webhookRetryBase: retryBase, webhookMaxAttempts: maxAttempts)
-        let (verifications, reviews, records) = try env.engines(settings: settings, review: ReviewSettings(sla: sla * 3600, fourEyes: fourEyes))
+        let http = URLSessionHTTPClient()
+        let jpkiMethod = try await jpki.method(resolved, env: env, http: http, audience: publicURL, logger: logger)
+        let (verifications, reviews, records) = try env.engines(
+            settings: settings, review: ReviewSettings(sla: sla * 3600, fourEyes: fourEyes), jpki: jpkiMethod)
         let services = HonninServices(
             apiKeys: env.apiKeys, vault: env.vault, readiness: { await store.isReachable() }, metrics: registry,
             policy: verifications.policy, verifications: verifications, reviews: reviews, records: records, maxBodyBytes: maxBody,
@@ -93,7 +98,7 @@ struct Serve: AsyncParsableCommand {
         let worker = FlowWorker(
             verifications: verifications,
             webhooks: WebhookDispatcher(
-                repository: store, transport: URLSessionWebhookTransport(), secret: try env.keys.webhookSecret(), clock: env.clock,
+                repository: store, transport: http, secret: try env.keys.webhookSecret(), clock: env.clock,
                 settings: settings),
             interval: interval, logger: logger)
         let app = buildApplication(services, host: host, port: port, logger: logger) { bound in

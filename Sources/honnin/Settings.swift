@@ -59,7 +59,8 @@ enum Setting {
     static let allNames: Set<String> = [
         "host", "port", "data_dir", "key_dir", "log_format", "log_level", "max_body_bytes", "audit_checkpoint_interval",
         "max_submission_bytes", "public_url", "flow_lifetime", "worker_interval", "review_sla_hours", "four_eyes",
-        "webhook_retry_base", "webhook_max_attempts",
+        "webhook_retry_base", "webhook_max_attempts", "jpki_roots", "jpki_crl_dir", "jpki_ocsp_url", "jpki_platform_name", "jpki_platform_url",
+        "jpki_platform_token", "jpki_status_cache_seconds",
     ]
 }
 

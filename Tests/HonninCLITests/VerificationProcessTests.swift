@@ -164,4 +164,56 @@ struct VerificationProcessTests {
         let secret = try HonninBinary.run(["webhooks", "secret", "--data-dir", dir.path])
         #expect(secret.status == 0 && Bytes.fromBase64URL(secret.stdout.trimmingCharacters(in: .whitespacesAndNewlines))?.count == 32)
     }
+
+    @Test("serve with --jpki-roots and --jpki-crl-dir offers 公的個人認証; a signed challenge is approved over HTTP with the CRL in the record")
+    func jpkiThroughServe() async throws {
+        let pki = TestJPKI.shared
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let roots = dir.url.appendingPathComponent("jpki-roots")
+        let crls = dir.url.appendingPathComponent("jpki-crls")
+        try FileManager.default.createDirectory(at: roots, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: crls, withIntermediateDirectories: true)
+        try pki.rootPEM(pki.signature).write(to: roots.appendingPathComponent("test-sign.pem"), atomically: true, encoding: .utf8)
+        try pki.rootPEM(pki.userAuthentication).write(to: roots.appendingPathComponent("test-auth.pem"), atomically: true, encoding: .utf8)
+        try Data(try pki.crl(pki.signature, revoked: [], thisUpdate: Date().addingTimeInterval(-3600), nextUpdate: Date().addingTimeInterval(86_400)))
+            .write(to: crls.appendingPathComponent("chiyoda.crl"))
+        let data = dir.url.appendingPathComponent("data").path
+        let server = try ServerProcess(dataDir: data, extra: ["--jpki-roots", roots.path, "--jpki-crl-dir", crls.path])
+        defer {
+            server.kill(SIGTERM)
+            server.wait()
+        }
+        let (_, token) = try createKey(data)
+        let business = HTTPTestClient(base: server.baseURL, token: token)
+        let (status, body) = try await business.request("POST", "v1/verifications", json: ["preset": "hansyuho-2027", "reference": "aml-1"])
+        #expect(status == 201)
+        let created = business.object(body)
+        #expect((created["allowed_methods"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["jpki-signature"])
+        let id = try #require(created["id"] as? String)
+        let url = try #require(created["url"] as? String)
+        let flowToken = try #require(URLComponents(string: url)?.queryItems?.first { $0.name == "t" }?.value)
+        let person = HTTPTestClient(base: server.baseURL)
+        let auth = ["Authorization": "Bearer \(flowToken)"]
+        let (_, started) = try await person.request("POST", "v1/verifications/\(id)/methods/jpki-signature/start", headers: auth)
+        let plan = try #require(person.object(started)["plan"] as? [String: Any])
+        let encoded = try #require(plan["challenge"] as? String)
+        let challenge = try #require(Bytes.fromBase64URL(encoded))
+        let attempt = try #require(person.object(started)["attempt"] as? String)
+        let (submitted, result) = try await person.request(
+            "POST", "v1/verifications/\(id)/methods/jpki-signature/submit",
+            json: ["attempt": attempt, "certificate": Data(try pki.issue()).base64EncodedString(), "signature": Data(try pki.sign(challenge)).base64EncodedString()],
+            headers: auth)
+        #expect(submitted == 200 && person.object(result)["status"] as? String == "approved", "\(String(decoding: result, as: UTF8.self))")
+        let (_, got) = try await business.request("GET", "v1/verifications/\(id)")
+        let flow = business.object(got)
+        #expect(flow["ial_reached"] as? Int == 3)
+        #expect((flow["attributes"] as? [String: Any])?["name"] as? String == "山田 花子")
+        let recordID = try #require(flow["record_id"] as? String)
+        let (_, exported) = try await business.request("GET", "v1/records/\(recordID)")
+        let record = try #require(business.object(exported)["record"] as? [String: Any])
+        let details = try #require(record["method_details"] as? [String: String])
+        #expect(details["revocation_provider"]?.contains("crl") == true && details["certificate_serial"] == "012345")
+        #expect(!server.logText.contains("山田"))
+    }
 }

@@ -5,7 +5,7 @@ import HonninTesting
 import SwiftASN1
 import Testing
 import X509
-import _CryptoExtras
+import CryptoExtras
 
 /// 2027-01-01, inside every test certificate's validity.
 let now = Date(timeIntervalSince1970: 1_798_761_600)

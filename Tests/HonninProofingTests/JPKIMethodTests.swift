@@ -138,3 +138,48 @@ struct JPKIMethodTests {
 
 /// 2027-01-01, the harness clock.
 let now = Date(timeIntervalSince1970: 1_798_761_600)
+
+@Suite("JPKI with a CRL store")
+struct JPKICRLTests {
+    @Test("a CRL in the configured directory decides: none or stale → status_unavailable; listed → revoked; not listed → approved")
+    func crl() async throws {
+        let pki = TestJPKI.shared
+        let dir = try TemporaryDirectory("honnin-crl")
+        defer { dir.remove() }
+        let clock = FixedClock()
+        let store = CRLStore(directory: dir.path, issuers: pki.trustStore.roots.map(\.certificate), clock: clock, rescanInterval: 0)
+        let method = JPKISignatureMethod(verifier: JPKIVerifier(trust: pki.trustStore, revocation: store), audience: "https://verify.example.jp")
+        // No CRL yet: fail closed, the person may retry.
+        func run() async throws -> VerificationFlow {
+            let h = try await SQLiteHarness(jpki: method)
+            defer { h.remove() }
+            let (flow, token) = try await h.verifications.create(VerificationRequest(preset: "hansyuho-2027"), actor: "t")
+            let caller = FlowCaller.person(token: token.revealed)
+            let (_, plan) = try await h.verifications.start(flow.id, method: "jpki-signature", caller: caller)
+            guard case .string(let c)? = plan.plan["challenge"], let challenge = Bytes.fromBase64URL(c) else { throw HonninError(.invalidInput, "no challenge") }
+            let body = try JSONSerialization.data(withJSONObject: [
+                "attempt": plan.attempt.nonce, "certificate": Data(try pki.issue()).base64EncodedString(),
+                "signature": Data(try pki.sign(challenge)).base64EncodedString(),
+            ])
+            return try await h.verifications.submit(flow.id, method: "jpki-signature", body: body, caller: caller, idempotencyKey: nil)
+        }
+        #expect(try await run().result?.code == "status_unavailable")
+        let crlPath = dir.url.appendingPathComponent("chiyoda.crl")
+        try Data(try pki.crl(pki.signature, revoked: [], thisUpdate: now.addingTimeInterval(-3600), nextUpdate: now.addingTimeInterval(86_400)))
+            .write(to: crlPath)
+        let good = try await run()
+        #expect(good.state == .approved)
+        // Listed in a newer CRL (the store reloads changed files).
+        try Data(
+            try pki.crl(
+                pki.signature, revoked: [.init(serial: 0x012345, date: now.addingTimeInterval(-60), reason: .affiliationChanged)],
+                thisUpdate: now.addingTimeInterval(-30), nextUpdate: now.addingTimeInterval(86_400))
+        ).write(to: crlPath)
+        let revoked = try await run()
+        #expect(revoked.state == .rejected && revoked.result?.code == "revoked")
+        // A stale CRL (its nextUpdate passed) is no answer.
+        try Data(try pki.crl(pki.signature, revoked: [], thisUpdate: now.addingTimeInterval(-2 * 86_400), nextUpdate: now.addingTimeInterval(-1)))
+            .write(to: crlPath)
+        #expect(try await run().result?.code == "status_unavailable")
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import HonninCore
+import X509
+
+/// Caches another provider's definite answers (`good`, `revoked`) per (issuer name, issuer key,
+/// serial) for `ttl` seconds by the injected clock, and never past the answer's own nextUpdate.
+/// `.unavailable` is **never** cached: the next query asks again.
+///
+/// A cached answer's evidence says so: provider `cache(<inner provider>)`, and `checkedAt` stays the
+/// time of the first check.
+public actor CachingRevocationProvider: RevocationProvider {
+    struct Key: Hashable {
+        let issuer: DistinguishedName
+        let issuerKey: [UInt8]
+        let serial: [UInt8]
+    }
+
+    struct Entry {
+        let status: RevocationStatus
+        let expires: Date
+        let stored: Date
+    }
+
+    private let inner: any RevocationProvider
+    private let clock: any WallClock
+    public let ttl: TimeInterval
+    public let maximumEntries: Int
+    private var entries: [Key: Entry] = [:]
+
+    public init(wrapping inner: any RevocationProvider, ttl: TimeInterval, clock: any WallClock, maximumEntries: Int = 10_000) {
+        self.inner = inner
+        self.ttl = ttl
+        self.clock = clock
+        self.maximumEntries = max(1, maximumEntries)
+    }
+
+    /// The number of answers held (for tests and metrics).
+    public var count: Int { entries.count }
+
+    public func status(of certificate: Certificate, issuer: Certificate, at time: Date) async -> RevocationStatus {
+        let key = Key(
+            issuer: certificate.issuer, issuerKey: Array(issuer.publicKey.subjectPublicKeyInfoBytes),
+            serial: normalizedSerial(certificate.serialNumber.bytes))
+        // 1. A live cached answer, marked as such.
+        let now = clock.now()
+        if let hit = entries[key] {
+            if now < hit.expires && now >= hit.stored { return Self.markCached(hit.status) }
+            entries[key] = nil
+        }
+        // 2. Ask the wrapped provider; keep only definite answers.
+        let answer = await inner.status(of: certificate, issuer: issuer, at: time)
+        guard let evidence = answer.evidence else { return answer }
+        var expires = now.addingTimeInterval(ttl)
+        if let next = evidence.nextUpdate, next < expires { expires = next }
+        if expires > now {
+            if entries.count >= maximumEntries { evict(now: now) }
+            entries[key] = Entry(status: answer, expires: expires, stored: now)
+        }
+        return answer
+    }
+
+    private func evict(now: Date) {
+        entries = entries.filter { $0.value.expires > now }
+        while entries.count >= maximumEntries, let oldest = entries.min(by: { $0.value.stored < $1.value.stored }) {
+            entries[oldest.key] = nil
+        }
+    }
+
+    static func markCached(_ status: RevocationStatus) -> RevocationStatus {
+        func mark(_ e: RevocationEvidence) -> RevocationEvidence {
+            RevocationEvidence(
+                provider: "cache(\(e.provider))", source: e.source, checkedAt: e.checkedAt, thisUpdate: e.thisUpdate,
+                nextUpdate: e.nextUpdate)
+        }
+        switch status {
+        case .good(let e): return .good(mark(e))
+        case .revoked(let reason, let at, let e): return .revoked(reason: reason, at: at, mark(e))
+        case .unavailable: return status
+        }
+    }
+}
+
+/// Asks providers in order (for example the CRL store, then OCSP, then a platform) and returns the
+/// first definite answer (`good` or `revoked`). When all are unavailable, the answer is
+/// `.unavailable` with every reason joined by `"; "`, so the record shows why each failed.
+public struct FirstAnswerRevocationProvider: RevocationProvider {
+    public let providers: [any RevocationProvider]
+
+    public init(_ providers: [any RevocationProvider]) {
+        self.providers = providers
+    }
+
+    public func status(of certificate: Certificate, issuer: Certificate, at time: Date) async -> RevocationStatus {
+        var reasons: [String] = []
+        for provider in providers {
+            let answer = await provider.status(of: certificate, issuer: issuer, at: time)
+            switch answer {
+            case .good, .revoked: return answer
+            case .unavailable(let reason): reasons.append(reason)
+            }
+        }
+        if reasons.isEmpty { reasons.append("no provider configured") }
+        return .unavailable(.allProvidersUnavailable, reasons.joined(separator: "; "))
+    }
+}
