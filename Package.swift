@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "HonninPKITests",
             dependencies: [
-                "HonninPKI", "HonninCore", "HonninTesting", "HonninStore",
+                "HonninPKI", "HonninCore", "HonninTesting", "HonninStore", "HonninHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),

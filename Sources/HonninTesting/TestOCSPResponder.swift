@@ -184,29 +184,6 @@ public final class TestRevocationHTTPClient: RevocationHTTPClient {
     }
 }
 
-/// A real `RevocationHTTPClient` over URLSession (FoundationNetworking on Linux), for loopback tests
-/// against `openssl ocsp`. Test support only; the server wires its own client.
-public struct TestURLSessionHTTPClient: RevocationHTTPClient {
-    public init() {}
-
-    public func post(url: String, headers: [(String, String)], body: [UInt8], timeout: TimeInterval) async throws -> (
-        status: Int, headers: [String: String], body: [UInt8]
-    ) {
-        guard let target = URL(string: url) else { throw URLError(.badURL) }
-        var request = URLRequest(url: target, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        request.httpBody = Data(body)
-        let (data, response) = try await URLSession.shared.data(for: request)
-        guard let http = response as? HTTPURLResponse else { throw URLError(.badServerResponse) }
-        var lowered: [String: String] = [:]
-        for (k, v) in http.allHeaderFields {
-            if let k = k as? String, let v = v as? String { lowered[k.lowercased()] = v }
-        }
-        return (http.statusCode, lowered, [UInt8](data))
-    }
-}
-
 /// `openssl ocsp` running as a real responder on a loopback port (RFC 6960 over HTTP), answering from
 /// an `index.txt` in OpenSSL's CA database format. Test support only.
 public final class TestOpenSSLOCSPResponder: @unchecked Sendable {

@@ -10,7 +10,7 @@ struct CRLStoreTests {
     struct Setup {
         let pki: TestRevocationPKI
         let folder: TestFolder
-        let clock: TestClock
+        let clock: FixedClock
         let store: CRLStore
         let chiyodaCert: Certificate
     }

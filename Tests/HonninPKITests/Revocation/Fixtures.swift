@@ -22,13 +22,8 @@ enum Fixture {
     }
 }
 
-/// A clock the test moves by hand.
-final class TestClock: WallClock {
-    private let current: Mutex<Date>
-    init(_ date: Date = Fixture.queryTime) { current = Mutex(date) }
-    func now() -> Date { current.withLock { $0 } }
-    func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
-}
+/// A clock the test moves by hand, at the fixtures' query time unless told otherwise.
+func TestClock(_ date: Date = Fixture.queryTime) -> FixedClock { FixedClock(date) }
 
 /// Repeats one byte pattern, so a nonce is predictable in a test.
 struct TestFixedRandom: RandomSource {
@@ -36,16 +31,12 @@ struct TestFixedRandom: RandomSource {
     func bytes(_ count: Int) -> [UInt8] { Array(repeating: byte, count: count) }
 }
 
-/// A fresh temporary folder.
-struct TestFolder {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("honnin-crl-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    var path: String { url.path }
+/// A fresh temporary folder (``TemporaryDirectory``) that CRL files are written into.
+typealias TestFolder = TemporaryDirectory
+
+extension TemporaryDirectory {
+    init() throws { try self.init("honnin-crl") }
     func write(_ name: String, _ bytes: [UInt8]) throws { try Data(bytes).write(to: url.appendingPathComponent(name)) }
-    func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
 extension RevocationStatus {

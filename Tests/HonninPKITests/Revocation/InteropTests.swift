@@ -1,6 +1,7 @@
 import CryptoExtras
 import Foundation
 import HonninCore
+import HonninHTTP
 import HonninPKI
 import HonninTesting
 import SwiftASN1
@@ -143,7 +144,7 @@ struct InteropTests {
         // openssl stamps thisUpdate with the real time: ask at the real time (the certificates are valid 2026–2031).
         let now = Date()
         let provider = OCSPProvider(
-            configuration: .init(responderURL: server.url, timeout: 10), http: TestURLSessionHTTPClient(), clock: TestClock(now),
+            configuration: .init(responderURL: server.url, timeout: 10), http: URLSessionHTTPClient(), clock: TestClock(now),
             random: SystemRandom())
         let goodStatus = await provider.status(of: good, issuer: pki.root, at: now)
         #expect(goodStatus.isGood, "\(goodStatus) — openssl said: \(server.output)")
@@ -161,7 +162,7 @@ struct InteropTests {
         #expect(await provider.status(of: stranger, issuer: pki.root, at: now).failureCode == "status_unknown")
         // SHA-256 CertIDs are understood by openssl too.
         let sha256 = OCSPProvider(
-            configuration: .init(responderURL: server.url, hashAlgorithm: .sha256), http: TestURLSessionHTTPClient(), clock: TestClock(now),
+            configuration: .init(responderURL: server.url, hashAlgorithm: .sha256), http: URLSessionHTTPClient(), clock: TestClock(now),
             random: SystemRandom())
         #expect(await sha256.status(of: good, issuer: pki.root, at: now).isGood)
     }

@@ -1,5 +1,6 @@
 import CryptoExtras
 import Foundation
+import HonninHTTP
 import HonninPKI
 import HonninTesting
 import Testing
@@ -203,7 +204,7 @@ struct OCSPTests {
         let s = try setup()
         // Port 9 (discard) on loopback: nothing listens there in the test environment.
         let p = OCSPProvider(
-            configuration: .init(responderURL: "http://127.0.0.1:9/", timeout: 5), http: TestURLSessionHTTPClient(), clock: TestClock(),
+            configuration: .init(responderURL: "http://127.0.0.1:9/", timeout: 5), http: URLSessionHTTPClient(), clock: TestClock(),
             random: TestFixedRandom())
         let status = await p.status(of: s.good, issuer: s.pki.root, at: Fixture.queryTime)
         #expect(status.failureCode == "ocsp_network")

@@ -1,6 +1,7 @@
 import CryptoExtras
 import Foundation
 import HonninCore
+import HonninHTTP
 import HonninPKI
 import HonninTesting
 import Synchronization
@@ -165,7 +166,7 @@ struct ProviderCompositionTests {
         let pki = try #require(Fixture.pki)
         let p = PlatformVerificationProvider(
             configuration: .init(name: "down", url: "http://127.0.0.1:9/", credential: Redacted("t"), timeout: 5),
-            http: TestURLSessionHTTPClient(), clock: TestClock())
+            http: URLSessionHTTPClient(), clock: TestClock())
         #expect(await p.status(of: try pki.issueEndEntity(serial: 1), issuer: pki.root, at: Fixture.queryTime).failureCode == "ocsp_network")
     }
 }
