@@ -123,7 +123,8 @@ let package = Package(
         .executableTarget(
             name: "honnin",
             dependencies: [
-                "HonninCore", "HonninStore", "HonninSQLite", "HonninHTTP", "HonninPolicy", "HonninProofing", "HonninPKI",
+                "HonninCore", "HonninStore", "HonninSQLite", "HonninHTTP", "HonninPolicy", "HonninProofing", "HonninPKI", "HonninCards",
+                "HonninPCSC", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -194,7 +195,9 @@ let package = Package(
         ),
         .testTarget(
             name: "HonninCLITests",
-            dependencies: ["HonninCore", "HonninTesting", "honnin", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "HonninCore", "HonninTesting", "honnin", "HonninCards", "HonninHTTP", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
     ]

@@ -1,5 +1,8 @@
+import CryptoExtras
+import Foundation
 import HonninCards
 import HonninCore
+import HonninPKI
 
 /// A **test-support simulator** of the JPKI application on a My Number Card: a ``CardTransport``
 /// that interprets command APDUs the way the card does according to the research notes
@@ -285,3 +288,36 @@ public actor JPKICardSimulator: CardTransport {
         }
     }
 }
+
+extension JPKICardSimulator {
+    /// RSASSA-PKCS1-v1_5 over a DigestInfo, as the card computes it: EMSA-PKCS1-v1_5 encoding
+    /// (RFC 8017 §9.2 steps 3–5: `00 01 FF…FF 00 ‖ DigestInfo`, at least 8 `FF`) followed by the
+    /// raw private-key operation RSASP1 (§5.2.1). swift-crypto has no "sign this DigestInfo" API;
+    /// its RFC 9474 `blindSignature(for:)` is exactly RSASP1 on a modulus-sized input, so it
+    /// serves as the raw operation. Verifiers check the result with ordinary PKCS#1 v1.5
+    /// verification over the message, independent of this encoding.
+    public static func rsaSigner(_ key: _RSA.Signing.PrivateKey) -> Signer {
+        let raw = try! _RSA.BlindSigning.PrivateKey(derRepresentation: key.derRepresentation, parameters: .RSABSSA_SHA384_PSS_Deterministic)
+        let k = key.keySizeInBits / 8
+        return { digestInfo in
+            guard !digestInfo.isEmpty, digestInfo.count <= k - 11 else { throw SignerRefused() }
+            let encoded: [UInt8] = [0x00, 0x01] + Array(repeating: 0xFF, count: k - 3 - digestInfo.count) + [0x00] + digestInfo
+            return Array(try raw.blindSignature(for: encoded).rawRepresentation)
+        }
+    }
+
+    struct SignerRefused: Error {}
+
+    /// A simulated My Number Card holding the test JPKI PKI's certificates and subscriber key.
+    public static func holding(_ pki: TestJPKI, signatureCertificate: [UInt8], signaturePIN: String = "ABC123") -> JPKICardSimulator {
+        var authOptions = TestJPKI.Options()
+        authOptions.kind = .userAuthentication
+        var configuration = Configuration(
+            signatureCertificate: signatureCertificate, signatureCACertificate: pki.signature.rootDER,
+            userAuthenticationCertificate: (try? pki.issue(authOptions)) ?? [], userAuthenticationCACertificate: pki.userAuthentication.rootDER,
+            signWithSignatureKey: rsaSigner(pki.subscriberKey), signWithUserAuthenticationKey: rsaSigner(pki.subscriberKey))
+        configuration.signaturePIN = signaturePIN
+        return JPKICardSimulator(configuration)
+    }
+}
+

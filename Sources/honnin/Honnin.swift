@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HonninCore
 import HonninHTTP
 import HonninPKI
@@ -21,7 +24,7 @@ struct Honnin: AsyncParsableCommand {
         abstract: "Honnin (本人): digital identity verification server.",
         subcommands: [
             Serve.self, Migrate.self, APIKeyCommand.self, KeysCommand.self, AuditCommand.self, Assess.self, ReviewerCommand.self, RecordsCommand.self,
-            WebhooksCommand.self,
+            WebhooksCommand.self, CardCommand.self,
         ],
         defaultSubcommand: nil)
 }
@@ -50,7 +53,10 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let resolved = try ResolvedCommon(common)
         let host = try resolved.sources.value("host", flag: host, default: "127.0.0.1") { $0.isEmpty ? nil : $0 }
-        let port = try resolved.sources.value("port", flag: port, default: 8080) { Int($0).flatMap { (0...65535).contains($0) ? $0 : nil } }
+        var port = try resolved.sources.value("port", flag: port, default: 8080) { Int($0).flatMap { (0...65535).contains($0) ? $0 : nil } }
+        // Port 0 asks for a free port. It is chosen here, before the services are built, because
+        // the hosted pages' URLs (and the JPKI challenge's audience) name the port.
+        if port == 0 { port = try freePort(host: host) }
         let maxBody = try resolved.sources.value("max_body_bytes", flag: maxBodyBytes, default: 1 << 20) {
             Int($0).flatMap { (1024...(64 << 20)).contains($0) ? $0 : nil }
         }
@@ -146,6 +152,24 @@ struct FlowWorker: Service {
             logger.error("background pass failed", metadata: ["error.type": "\(type(of: error))"])
         }
     }
+}
+
+/// A port the kernel considers free on `host` now (bind to port 0, read it back, close).
+func freePort(host: String) throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw ValidationError("cannot open a socket to find a free port") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr(host == "localhost" ? "127.0.0.1" : host)
+    if address.sin_addr.s_addr == INADDR_NONE { address.sin_addr.s_addr = INADDR_ANY }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw ValidationError("cannot find a free port on \(host)") }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 enum HonninVersion {

@@ -1,7 +1,11 @@
 import Foundation
+import HonninCards
 import HonninCore
+import HonninHTTP
 import HonninTesting
 import Testing
+
+@testable import honnin
 
 /// Flow ids and names the server acknowledged.
 actor Submitted {
@@ -215,5 +219,48 @@ struct VerificationProcessTests {
         let details = try #require(record["method_details"] as? [String: String])
         #expect(details["revocation_provider"]?.contains("crl") == true && details["certificate_serial"] == "012345")
         #expect(!server.logText.contains("山田"))
+    }
+
+    @Test("card simulator → the CLI's card client → server → approved flow → signed record; a wrong PIN says how many tries are left")
+    func cardThroughCLIClient() async throws {
+        let pki = TestJPKI.shared
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let roots = dir.url.appendingPathComponent("jpki-roots")
+        let crls = dir.url.appendingPathComponent("jpki-crls")
+        try FileManager.default.createDirectory(at: roots, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: crls, withIntermediateDirectories: true)
+        try pki.rootPEM(pki.signature).write(to: roots.appendingPathComponent("test-sign.pem"), atomically: true, encoding: .utf8)
+        try Data(try pki.crl(pki.signature, revoked: [], thisUpdate: Date().addingTimeInterval(-3600), nextUpdate: Date().addingTimeInterval(86_400)))
+            .write(to: crls.appendingPathComponent("chiyoda.crl"))
+        let data = dir.url.appendingPathComponent("data").path
+        let server = try ServerProcess(dataDir: data, extra: ["--jpki-roots", roots.path, "--jpki-crl-dir", crls.path])
+        defer {
+            server.kill(SIGTERM)
+            server.wait()
+        }
+        let (_, token) = try createKey(data)
+        let business = HTTPTestClient(base: server.baseURL, token: token)
+        func hostedURL() async throws -> String {
+            let (_, body) = try await business.request("POST", "v1/verifications", json: ["preset": "hansyuho-2027"])
+            return try #require(business.object(body)["url"] as? String)
+        }
+        let card = JPKICard(transport: JPKICardSimulator.holding(pki, signatureCertificate: try pki.issue()))
+        // A wrong PIN: the card's answer, with the tries left, in both languages.
+        do {
+            _ = try await JPKIFlowClient.verifyFlow(url: try await hostedURL(), card: card, pin: Redacted("WRONG1"), http: URLSessionHTTPClient())
+            Issue.record("a wrong PIN was accepted")
+        } catch {
+            #expect("\(error)".contains("4"), "\(error)")
+        }
+        let result = try await JPKIFlowClient.verifyFlow(url: try await hostedURL(), card: card, pin: Redacted("abc123"), http: URLSessionHTTPClient())
+        #expect(result.status == "approved", "\(result)")
+        let (_, got) = try await business.request("GET", "v1/verifications/\(result.id)")
+        let recordID = try #require(business.object(got)["record_id"] as? String)
+        let (_, exported) = try await business.request("GET", "v1/records/\(recordID)")
+        let file = dir.url.appendingPathComponent("record.json")
+        try exported.write(to: file)
+        let verify = try HonninBinary.run(["records", "verify", file.path, "--key-dir", URL(fileURLWithPath: data).appendingPathComponent("keys").path])
+        #expect(verify.status == 0 && verify.stdout.contains("jpki-signature"), "\(verify.stdout) \(verify.stderr)")
     }
 }

@@ -8,24 +8,8 @@ enum CardFixtures {
     static let signatureKey = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
     static let userKey = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
 
-    /// RSASSA-PKCS1-v1_5 over a DigestInfo, as the card computes it: EMSA-PKCS1-v1_5 encoding
-    /// (RFC 8017 §9.2 steps 3–5: `00 01 FF…FF 00 ‖ DigestInfo`, at least 8 `FF`) followed by the
-    /// raw private-key operation RSASP1 (§5.2.1). swift-crypto has no "sign this DigestInfo" API;
-    /// its RFC 9474 `blindSignature(for:)` is exactly RSASP1 on a modulus-sized input, so it
-    /// serves as the raw operation. The signature is later checked by swift-crypto's own
-    /// PKCS#1 v1.5 verification over the message, which is independent of this encoding.
-    static func signer(_ key: _RSA.Signing.PrivateKey) -> JPKICardSimulator.Signer {
-        let raw = try! _RSA.BlindSigning.PrivateKey(
-            derRepresentation: key.derRepresentation, parameters: .RSABSSA_SHA384_PSS_Deterministic)
-        let k = key.keySizeInBits / 8
-        return { digestInfo in
-            guard !digestInfo.isEmpty, digestInfo.count <= k - 11 else { throw SignerRefused() }
-            let encoded: [UInt8] = [0x00, 0x01] + Array(repeating: 0xFF, count: k - 3 - digestInfo.count) + [0x00] + digestInfo
-            return Array(try raw.blindSignature(for: encoded).rawRepresentation)
-        }
-    }
+    static func signer(_ key: _RSA.Signing.PrivateKey) -> JPKICardSimulator.Signer { JPKICardSimulator.rsaSigner(key) }
 
-    struct SignerRefused: Error {}
 
     /// A DER-shaped blob `30 82 LL LL …` of exactly `total` bytes (or `30 81 LL` / `30 LL` when
     /// short), filled with a pattern that differs per `seed`, standing in for a certificate: the

@@ -1,0 +1,151 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import HonninCards
+import HonninCore
+import HonninHTTP
+import HonninPCSC
+import HonninPKI
+
+/// `honnin card jpki …`: a My Number Card in a PC/SC reader, used from the command line.
+struct CardCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "card", abstract: "Use an IC card in a PC/SC reader (pcscd).", subcommands: [JPKICommand.self])
+}
+
+struct JPKICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jpki", abstract: "公的個人認証 (JPKI) on a My Number Card.", subcommands: [Certs.self, Sign.self, VerifyFlow.self])
+
+    struct Reader: ParsableArguments {
+        @Option(help: "Reader name (default: the first reader with a card).") var reader: String?
+
+        func card() throws -> JPKICard {
+            let name: String
+            if let reader {
+                name = reader
+            } else {
+                guard let first = try PCSC.readers().first else { throw ValidationError("no card reader found (pcscd running? reader plugged in?)") }
+                name = first
+            }
+            return JPKICard(transport: try PCSC.connect(reader: name))
+        }
+    }
+
+    struct Certs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the card's token and the certificates readable without a PIN (PEM with --pem).")
+        @OptionGroup var reader: Reader
+        @Flag(help: "Print the certificates as PEM.") var pem = false
+
+        func run() async throws {
+            let card = try reader.card()
+            say("token: \(try await card.tokenInfo())")
+            for (label, which) in [
+                ("signature CA", JPKICertificate.signatureCA), ("user authentication", .userAuthentication),
+                ("user authentication CA", .userAuthenticationCA),
+            ] {
+                let der = try await card.certificate(which)
+                say("\(label): \(der.count) bytes, SHA-256 \(Bytes.hex(SHA256.hash(data: der)))")
+                if pem {
+                    say("-----BEGIN CERTIFICATE-----\n" + Data(der).base64EncodedString(options: [.lineLength64Characters]) + "\n-----END CERTIFICATE-----")
+                }
+            }
+            say("(the signature certificate needs the signature PIN: `honnin card jpki sign` reads it)")
+        }
+    }
+
+    struct Sign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign a challenge (base64url) with the signature key; print JSON {certificate, signature}. The PIN is read without echo.")
+        @OptionGroup var reader: Reader
+        @Option(help: "The challenge, base64url, as a server's start answer gives it.") var challenge: String
+
+        func run() async throws {
+            guard let bytes = Bytes.fromBase64URL(challenge) else { throw ValidationError("the challenge is not base64url") }
+            guard let pin = readSecret(prompt: "signature PIN (6–16 letters and digits) / 署名用電子証明書のパスワード: ") else {
+                throw ValidationError("no PIN on standard input")
+            }
+            let signed = try await JPKIFlowClient.sign(bytes, card: try reader.card(), pin: Redacted(pin))
+            try printJSON([
+                "certificate": Data(signed.certificate).base64EncodedString(), "signature": Data(signed.signature).base64EncodedString(),
+            ])
+        }
+    }
+
+    struct VerifyFlow: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify-flow",
+            abstract: "Complete a verification's 公的個人認証 step with the card: the hosted URL (…/verify/vfy_…?t=…) from the business.")
+        @OptionGroup var reader: Reader
+        @Argument(help: "The verification's hosted URL.") var url: String
+
+        func run() async throws {
+            guard let pin = readSecret(prompt: "signature PIN (6–16 letters and digits) / 署名用電子証明書のパスワード: ") else {
+                throw ValidationError("no PIN on standard input")
+            }
+            let status = try await JPKIFlowClient.verifyFlow(url: url, card: try reader.card(), pin: Redacted(pin), http: URLSessionHTTPClient())
+            say("verification \(status.id): \(status.status)\(status.code.map { " (\($0))" } ?? "")")
+            if status.status != "approved" { throw ExitCode(1) }
+        }
+    }
+}
+
+/// The card side of the `jpki-signature` method, used by `honnin card jpki` (with a PC/SC reader)
+/// and by tests (with the card simulator): the same code either way.
+enum JPKIFlowClient {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Reads the signature certificate (after the PIN) and signs RSASSA-PKCS1-v1_5 over the
+    /// DigestInfo of SHA-256(challenge).
+    static func sign(_ challenge: [UInt8], card: JPKICard, pin: Redacted<String>) async throws -> (certificate: [UInt8], signature: [UInt8]) {
+        do {
+            let certificate = try await card.certificate(.signature, pin: pin)
+            let digestInfo = DigestInfo.sha256(Array(SHA256.hash(data: challenge)))
+            let signature = try await card.sign(digestInfo: digestInfo, with: .signature, pin: pin)
+            return (certificate, signature)
+        } catch {
+            // The card's own words (tries left, locked), in both languages.
+            throw Failure(description: "\(error.message.ja) / \(error.message.en)")
+        }
+    }
+
+    /// 1. Takes the flow id, the server and the flow token from the hosted URL. 2. `start` gives
+    /// the attempt and the challenge. 3. The card signs it. 4. `submit` sends the certificate and
+    /// the signature. Returns the flow's status after verification.
+    static func verifyFlow(url: String, card: JPKICard, pin: Redacted<String>, http: any RevocationHTTPClient) async throws
+        -> (id: String, status: String, code: String?)
+    {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host,
+            let token = components.queryItems?.first(where: { $0.name == "t" })?.value,
+            let id = components.path.split(separator: "/").last.map(String.init), components.path.hasPrefix("/verify/")
+        else { throw Failure(description: "not a hosted verification URL (…/verify/vfy_…?t=…)") }
+        let base = "\(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")"
+        let methods = "\(base)/v1/verifications/\(id)/methods/jpki-signature"
+        let headers = [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"), ("Accept-Language", "ja, en")]
+
+        func post(_ url: String, _ object: [String: String]?) async throws -> [String: Any] {
+            let body = try object.map { try JSONSerialization.data(withJSONObject: $0) } ?? Data()
+            let (status, _, bytes) = try await http.post(url: url, headers: headers, body: Array(body), timeout: 30)
+            let json = (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]) ?? [:]
+            guard (200..<300).contains(status) else {
+                throw Failure(description: "\(status) \(json["code"] as? String ?? "error"): \(json["title"] as? String ?? "")")
+            }
+            return json
+        }
+        let started = try await post("\(methods)/start", nil)
+        guard let attempt = started["attempt"] as? String, let plan = started["plan"] as? [String: Any], let challenge = plan["challenge"] as? String,
+            let bytes = Bytes.fromBase64URL(challenge)
+        else { throw Failure(description: "the server's start answer has no challenge") }
+        let signed = try await sign(bytes, card: card, pin: pin)
+        let done = try await post(
+            "\(methods)/submit",
+            [
+                "attempt": attempt, "certificate": Data(signed.certificate).base64EncodedString(),
+                "signature": Data(signed.signature).base64EncodedString(),
+            ])
+        return (id, done["status"] as? String ?? "unknown", done["result_code"] as? String)
+    }
+}
