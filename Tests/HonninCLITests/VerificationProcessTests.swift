@@ -31,6 +31,22 @@ func createFlow(_ client: HTTPTestClient, _ extra: [String: Any] = [:]) async th
     return (id, token)
 }
 
+/// A server trusting the test JPKI roots (`--jpki-roots`) with a current, empty CRL of the
+/// signature hierarchy (`--jpki-crl-dir`); returns it and its data directory.
+func jpkiServer(_ dir: TemporaryDirectory) throws -> (ServerProcess, String) {
+    let pki = TestJPKI.shared
+    let roots = dir.url.appendingPathComponent("jpki-roots")
+    let crls = dir.url.appendingPathComponent("jpki-crls")
+    try FileManager.default.createDirectory(at: roots, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(at: crls, withIntermediateDirectories: true)
+    try pki.rootPEM(pki.signature).write(to: roots.appendingPathComponent("test-sign.pem"), atomically: true, encoding: .utf8)
+    try pki.rootPEM(pki.userAuthentication).write(to: roots.appendingPathComponent("test-auth.pem"), atomically: true, encoding: .utf8)
+    try Data(try pki.crl(pki.signature, revoked: [], thisUpdate: Date().addingTimeInterval(-3600), nextUpdate: Date().addingTimeInterval(86_400)))
+        .write(to: crls.appendingPathComponent("chiyoda.crl"))
+    let data = dir.url.appendingPathComponent("data").path
+    return (try ServerProcess(dataDir: data, extra: ["--jpki-roots", roots.path, "--jpki-crl-dir", crls.path]), data)
+}
+
 @Suite("Verification flows in a real server process", .serialized)
 struct VerificationProcessTests {
     @Test("a SIGKILL during submissions loses no acknowledged evidence; undecided evidence is verified after restart")
@@ -174,16 +190,7 @@ struct VerificationProcessTests {
         let pki = TestJPKI.shared
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let roots = dir.url.appendingPathComponent("jpki-roots")
-        let crls = dir.url.appendingPathComponent("jpki-crls")
-        try FileManager.default.createDirectory(at: roots, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: crls, withIntermediateDirectories: true)
-        try pki.rootPEM(pki.signature).write(to: roots.appendingPathComponent("test-sign.pem"), atomically: true, encoding: .utf8)
-        try pki.rootPEM(pki.userAuthentication).write(to: roots.appendingPathComponent("test-auth.pem"), atomically: true, encoding: .utf8)
-        try Data(try pki.crl(pki.signature, revoked: [], thisUpdate: Date().addingTimeInterval(-3600), nextUpdate: Date().addingTimeInterval(86_400)))
-            .write(to: crls.appendingPathComponent("chiyoda.crl"))
-        let data = dir.url.appendingPathComponent("data").path
-        let server = try ServerProcess(dataDir: data, extra: ["--jpki-roots", roots.path, "--jpki-crl-dir", crls.path])
+        let (server, data) = try jpkiServer(dir)
         defer {
             server.kill(SIGTERM)
             server.wait()
@@ -226,15 +233,7 @@ struct VerificationProcessTests {
         let pki = TestJPKI.shared
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let roots = dir.url.appendingPathComponent("jpki-roots")
-        let crls = dir.url.appendingPathComponent("jpki-crls")
-        try FileManager.default.createDirectory(at: roots, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: crls, withIntermediateDirectories: true)
-        try pki.rootPEM(pki.signature).write(to: roots.appendingPathComponent("test-sign.pem"), atomically: true, encoding: .utf8)
-        try Data(try pki.crl(pki.signature, revoked: [], thisUpdate: Date().addingTimeInterval(-3600), nextUpdate: Date().addingTimeInterval(86_400)))
-            .write(to: crls.appendingPathComponent("chiyoda.crl"))
-        let data = dir.url.appendingPathComponent("data").path
-        let server = try ServerProcess(dataDir: data, extra: ["--jpki-roots", roots.path, "--jpki-crl-dir", crls.path])
+        let (server, data) = try jpkiServer(dir)
         defer {
             server.kill(SIGTERM)
             server.wait()
