@@ -82,13 +82,21 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
     /// The date in Japan (UTC+9, no daylight saving) at `instant`: ages are decided on the
     /// Japanese calendar day, whatever the server's zone.
     public init(inJapanAt instant: Date) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 9 * 3600)!
-        let c = calendar.dateComponents([.year, .month, .day], from: instant)
+        let c = Self.japan.dateComponents([.year, .month, .day], from: instant)
         self.year = c.year!
         self.month = c.month!
         self.day = c.day!
     }
+
+    /// The Gregorian calendar in Japan Standard Time (UTC+9; Japan has no daylight saving).
+    public static let japan: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 9 * 3600)!
+        return calendar
+    }()
+
+    /// The instant this day begins in Japan.
+    public var startInJapan: Date { Self.japan.date(from: DateComponents(year: year, month: month, day: day))! }
 
     public static func isLeap(_ year: Int) -> Bool { (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 }
 

@@ -146,10 +146,8 @@ struct ConsoleRoutes {
             })
     }
 
-    static func language(_ request: Request) -> Language {
-        if let lang = request.uri.queryParameters["lang"].flatMap({ Language(rawValue: String($0)) }) { return lang }
-        return Language.negotiate(acceptLanguage: request.headers[.acceptLanguage])
-    }
+    /// `?lang=`, else `Accept-Language` (as the policy page decides).
+    static func language(_ request: Request) -> Language { PolicyDesignerPage.language(request) }
 
     // MARK: Pages
 
@@ -224,9 +222,7 @@ struct ConsoleRoutes {
 
     /// A time as reviewers in Japan read it: `2027-01-01 09:00` (JST).
     static func japanTime(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 9 * 3600)!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        let c = CalendarDate.japan.dateComponents([.year, .month, .day, .hour, .minute], from: date)
         return String(format: "%04d-%02d-%02d %02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!)
     }
 

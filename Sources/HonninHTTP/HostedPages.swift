@@ -235,9 +235,7 @@ struct HostedPages {
 
     /// Japan time (the flow's deadline as the person reads it), `2026-11-30 09:00`.
     static func japanTime(_ date: Date, _ l: Language) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Asia/Tokyo") ?? TimeZone(secondsFromGMT: 9 * 3600)!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        let c = CalendarDate.japan.dateComponents([.year, .month, .day, .hour, .minute], from: date)
         let hm = String(format: "%02d:%02d", c.hour ?? 0, c.minute ?? 0)
         return l == .ja
             ? "\(c.year ?? 0)年\(c.month ?? 0)月\(c.day ?? 0)日 \(hm)（日本時間）"

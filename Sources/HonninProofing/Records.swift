@@ -191,11 +191,8 @@ public struct RecordService: Sendable {
         guard date <= CalendarDate(inJapanAt: clock.now()) else {
             throw RequestError(.invalid, code: "future_date", ja: "終了日が未来の日付です。", en: "The end date is in the future.", member: "ended_on")
         }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 9 * 3600)!
-        let start = calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day))!
         entry.relationshipEndedOn = date
-        entry.expiresAt = entry.retention.end(from: start)
+        entry.expiresAt = entry.retention.end(from: date.startInJapan)
         try await records.updateRecord(
             entry,
             audit: AuditEvent(

@@ -12,21 +12,32 @@ public final class FixedClock: WallClock {
     public func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }
 
-/// Deterministic "randomness" (SplitMix64) so identifiers and keys repeat across runs.
+/// SplitMix64 (Steele, Lea, Flood 2014): a seeded generator, so seeded runs repeat.
+/// Test support only: never a source of secrets.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(state: UInt64) { self.state = state }
+    public init(seed: UInt64) { self.state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Deterministic "randomness" (``SplitMix64``) so identifiers and keys repeat across runs.
 /// Test support only: never a source of secrets.
 public final class SeededRandom: RandomSource {
-    private let state: Mutex<UInt64>
-    public init(seed: UInt64 = 0x484F_4E4E_494E) { state = Mutex(seed) }
+    private let generator: Mutex<SplitMix64>
+    public init(seed: UInt64 = 0x484F_4E4E_494E) { generator = Mutex(SplitMix64(seed: seed)) }
     public func bytes(_ count: Int) -> [UInt8] {
-        state.withLock { s in
+        generator.withLock { g in
             var out = [UInt8]()
             out.reserveCapacity(count + 8)
             while out.count < count {
-                s &+= 0x9E37_79B9_7F4A_7C15
-                var z = s
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                z ^= z >> 31
+                let z = g.next()
                 withUnsafeBytes(of: z) { out.append(contentsOf: $0) }
             }
             return Array(out.prefix(count))

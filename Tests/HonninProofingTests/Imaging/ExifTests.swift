@@ -1,3 +1,4 @@
+import HonninTesting
 import Testing
 @testable import HonninProofing
 

@@ -1,4 +1,5 @@
 import Foundation
+import HonninTesting
 import Testing
 @testable import HonninProofing
 
