@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "HonninPolicy", targets: ["HonninPolicy"]),
         .library(name: "HonninPKI", targets: ["HonninPKI"]),
         .library(name: "HonninCards", targets: ["HonninCards"]),
+        .library(name: "HonninWebAuthn", targets: ["HonninWebAuthn"]),
+        .library(name: "HonninCredentials", targets: ["HonninCredentials"]),
         .library(name: "HonninPCSC", targets: ["HonninPCSC"]),
         .library(name: "HonninProofing", targets: ["HonninProofing"]),
         .library(name: "HonninSQLite", targets: ["HonninSQLite"]),
@@ -42,7 +44,7 @@ let package = Package(
             name: "HonninCore",
             swiftSettings: strict
         ),
-        // Layer 1: password hashing (scrypt), later OTP and recovery codes.
+        // Layer 1: password hashing (scrypt) and rules with a blocklist, HOTP/TOTP, recovery codes, the QR encoder.
         .target(
             name: "HonninCredentials",
             dependencies: [
@@ -50,6 +52,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
+            sources: ["PasswordHash.swift"],  // INTEGRATION: widened when the OTP/QR/blocklist work lands
             swiftSettings: strict
         ),
         // Layer 1: X.509 for JPKI (profile, trust anchors, revocation providers) on swift-certificates.
@@ -63,6 +66,20 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             resources: [.copy("Resources/jpki-roots")],
+            swiftSettings: strict
+        ),
+        // Layer 1: WebAuthn Level 3 relying-party checks: CBOR, COSE keys, authenticator data,
+        // attestation formats, the FIDO Metadata Service BLOB, the two ceremonies.
+        .target(
+            name: "HonninWebAuthn",
+            dependencies: [
+                "HonninCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            sources: ["WebAuthnError.swift", "Signatures.swift", "Attestation/Attestation.swift"],  // INTEGRATION: widened as parts land
             swiftSettings: strict
         ),
         // Layer 1: ISO 7816 APDUs, the card transport protocol and the JPKI application (no crypto:

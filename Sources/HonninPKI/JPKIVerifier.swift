@@ -103,6 +103,10 @@ public struct JPKIVerifiedCertificate: Sendable {
     public let serial: String
     public let rootFingerprint: String
     public let revocation: RevocationEvidence
+
+    /// What an account stores to recognise this certificate again: the issuer DN and the serial
+    /// (unique per issuer, RFC 5280 §4.1.2.2). A renewed card has a new serial and is linked again.
+    public var linkKey: String { "\(issuer)#\(serial)" }
 }
 
 /// The server-side checks of a JPKI certificate and of a signature made with its key.
@@ -138,6 +142,35 @@ public struct JPKIVerifier: Sendable {
     ]
 
     public func verifyCertificate(der: [UInt8], kind: JPKICertificateKind, at time: Date) async throws(JPKIFailure) -> JPKIVerifiedCertificate {
+        let checked = try check(der: der, kind: kind, at: time)
+        return try await revocationChecked(checked, at: time)
+    }
+
+    /// A challenge response, for proofing with the signature certificate and for login with the
+    /// user-authentication certificate (AAL3): steps 1–6 of ``verifyCertificate(der:kind:at:)``,
+    /// then the signature over exactly `challenge` (``verifySignature(_:over:by:)``), and only
+    /// then revocation (step 7), so a forged response never costs a revocation query.
+    ///
+    /// The caller owns the challenge: it must be server-made, bound to the flow or login attempt
+    /// and the audience, unexpired and used once. An account links the user-authentication
+    /// certificate by ``JPKIVerifiedCertificate/linkKey`` (issuer and serial).
+    public func verifyResponse(
+        certificate der: [UInt8], signature: [UInt8], challenge: [UInt8], kind: JPKICertificateKind, at time: Date
+    ) async throws(JPKIFailure) -> JPKIVerifiedCertificate {
+        let checked = try check(der: der, kind: kind, at: time)
+        try Self.verifySignature(signature, over: challenge, by: checked.certificate)
+        return try await revocationChecked(checked, at: time)
+    }
+
+    struct Checked {
+        let certificate: Certificate
+        let kind: JPKICertificateKind
+        let root: JPKITrustStore.Root
+        let attributes: JPKIAttributes?
+    }
+
+    /// Steps 1–6: everything but revocation.
+    func check(der: [UInt8], kind: JPKICertificateKind, at time: Date) throws(JPKIFailure) -> Checked {
         // 1.
         guard let certificate = try? Certificate(derEncoded: der) else { throw JPKIFailure(.malformed, "certificate DER does not parse") }
         // 2.
@@ -177,9 +210,14 @@ public struct JPKIVerifier: Sendable {
         }
         // 6.
         let attributes = kind == .signature ? try JPKIProfile.attributes(of: certificate) : nil
-        // 7.
+        return Checked(certificate: certificate, kind: kind, root: root, attributes: attributes)
+    }
+
+    /// Step 7.
+    func revocationChecked(_ checked: Checked, at time: Date) async throws(JPKIFailure) -> JPKIVerifiedCertificate {
+        let certificate = checked.certificate
         let evidence: RevocationEvidence
-        switch await revocation.status(of: certificate, issuer: root.certificate, at: time) {
+        switch await revocation.status(of: certificate, issuer: checked.root.certificate, at: time) {
         case .good(let e):
             evidence = e
         case .revoked(let reason, let at, _):
@@ -188,8 +226,8 @@ public struct JPKIVerifier: Sendable {
             throw JPKIFailure(.statusUnavailable, reason)
         }
         return JPKIVerifiedCertificate(
-            certificate: certificate, kind: kind, attributes: attributes, issuer: certificate.issuer.description,
-            serial: Bytes.hex(certificate.serialNumber.bytes), rootFingerprint: root.fingerprint, revocation: evidence)
+            certificate: certificate, kind: checked.kind, attributes: checked.attributes, issuer: certificate.issuer.description,
+            serial: Bytes.hex(certificate.serialNumber.bytes), rootFingerprint: checked.root.fingerprint, revocation: evidence)
     }
 
     /// Checks an RSASSA-PKCS1-v1_5 / SHA-256 signature (RFC 8017 §8.2.2) over exactly `message`

@@ -84,8 +84,8 @@ public struct JPKISignatureMethod: ProofingMethod {
             let challenge = evidence.parts["challenge"]?.revealed
         else { return ProofingOutcome(verdict: .failed(JPKIFailure.Code.malformed.rawValue), attributes: nil, ialReached: nil) }
         do {
-            let verified = try await verifier.verifyCertificate(der: certificate, kind: .signature, at: context.clock.now())
-            try JPKIVerifier.verifySignature(signature, over: challenge, by: verified.certificate)
+            let verified = try await verifier.verifyResponse(
+                certificate: certificate, signature: signature, challenge: challenge, kind: .signature, at: context.clock.now())
             guard let attributes = verified.attributes else {
                 return ProofingOutcome(verdict: .failed(JPKIFailure.Code.malformed.rawValue), attributes: nil, ialReached: nil)
             }

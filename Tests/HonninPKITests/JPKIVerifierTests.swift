@@ -72,6 +72,44 @@ struct JPKIVerifierTests {
         await expectFailure(.untrusted, kind: .userAuthentication, try pki.issue())
     }
 
+    @Test("a user-certificate challenge response (the AAL3 login check): linked by issuer and serial; a forged one never reaches revocation")
+    func userCertificateResponse() async throws {
+        var o = TestJPKI.Options()
+        o.kind = .userAuthentication
+        o.serial = [0x0A, 0xBC]
+        let der = try pki.issue(o)
+        let challenge = Array("honnin.login.challenge".utf8)
+        let signature = try pki.sign(challenge)
+        let asked = Counter()
+        let counting = TestRevocationProvider { _ in
+            asked.increment()
+            return .good(RevocationEvidence(provider: "test", source: "counting", checkedAt: now, thisUpdate: now, nextUpdate: nil))
+        }
+        let v = try await verifier(counting).verifyResponse(
+            certificate: der, signature: signature, challenge: challenge, kind: .userAuthentication, at: now)
+        #expect(v.attributes == nil && v.serial == "0abc" && v.linkKey.hasSuffix("#0abc") && v.linkKey.contains("JPKI TEST"))
+        #expect(asked.value == 1)
+        // Another challenge, another key, the signature certificate in its place: refused, and the
+        // revocation provider is not asked for any of them.
+        for (cert, sig, kind, code) in [
+            (der, signature, JPKICertificateKind.userAuthentication, JPKIFailure.Code.badSignature),
+            (der, try pki.sign(challenge, key: TestJPKI.impostor.key), .userAuthentication, .badSignature),
+            (try pki.issue(), signature, .userAuthentication, .untrusted),
+        ] {
+            let message = cert == der && sig == signature ? challenge + [1] : challenge
+            do {
+                _ = try await verifier(counting).verifyResponse(certificate: cert, signature: sig, challenge: message, kind: kind, at: now)
+                Issue.record("accepted")
+            } catch { #expect(error.code == code) }
+        }
+        #expect(asked.value == 1)
+        // Revoked: found only after the signature verified.
+        let revoked = TestRevocationProvider { _ in .revoked(reason: .keyCompromise, at: now, RevocationEvidence(provider: "test", source: "test", checkedAt: now, thisUpdate: now, nextUpdate: nil)) }
+        await #expect(throws: JPKIFailure.self) {
+            _ = try await verifier(revoked).verifyResponse(certificate: der, signature: signature, challenge: challenge, kind: .userAuthentication, at: now)
+        }
+    }
+
     @Test("substitute characters, names outside JIS X 0208, long addresses and unknown birth-date parts are kept as given")
     func attributes() async throws {
         var o = TestJPKI.Options()
@@ -201,4 +239,12 @@ struct JPKIVerifierTests {
             await expectFailure(.malformed, junk)
         }
     }
+}
+
+/// A thread-safe tally for closures that must be @Sendable.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func increment() { lock.withLock { n += 1 } }
+    var value: Int { lock.withLock { n } }
 }
