@@ -22,9 +22,12 @@ let package = Package(
         .library(name: "HonninCredentials", targets: ["HonninCredentials"]),
         .library(name: "HonninPCSC", targets: ["HonninPCSC"]),
         .library(name: "HonninProofing", targets: ["HonninProofing"]),
+        .library(name: "HonninAuthn", targets: ["HonninAuthn"]),
         .library(name: "HonninSQLite", targets: ["HonninSQLite"]),
         .library(name: "HonninHTTP", targets: ["HonninHTTP"]),
         .executable(name: "honnin", targets: ["honnin"]),
+        // Test support (test PKIs, card simulator), for the benchmark package and downstream tests.
+        .library(name: "HonninTesting", targets: ["HonninTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -52,7 +55,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
-            sources: ["PasswordHash.swift"],  // INTEGRATION: widened when the OTP/QR/blocklist work lands
+            exclude: ["Resources/BLOCKLIST-SOURCE.md"],
+            resources: [.copy("Resources/password-blocklist.txt")],
             swiftSettings: strict
         ),
         // Layer 1: X.509 for JPKI (profile, trust anchors, revocation providers) on swift-certificates.
@@ -79,7 +83,6 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
-            sources: ["WebAuthnError.swift", "Signatures.swift", "Attestation/Attestation.swift"],  // INTEGRATION: widened as parts land
             swiftSettings: strict
         ),
         // Layer 1: ISO 7816 APDUs, the card transport protocol and the JPKI application (no crypto:
@@ -112,11 +115,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Layer 2: accounts, authenticators, sessions whose AAL is derived from the factors used, step-up.
+        .target(
+            name: "HonninAuthn",
+            dependencies: [
+                "HonninCore", "HonninStore", "HonninCredentials", "HonninWebAuthn", "HonninPKI",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict
+        ),
         // Layer 3: adapters.
         .target(
             name: "HonninSQLite",
             dependencies: [
-                "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing",
+                "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing", "HonninAuthn",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -190,6 +202,28 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "HonninWebAuthnTests",
+            dependencies: [
+                "HonninWebAuthn", "HonninCore", "HonninTesting",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HonninCredentialsTests",
+            dependencies: ["HonninCredentials", "HonninCore", "HonninTesting", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HonninAuthnTests",
+            dependencies: [
+                "HonninAuthn", "HonninCore", "HonninStore", "HonninCredentials", "HonninWebAuthn", "HonninTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "HonninPolicyTests", dependencies: ["HonninPolicy", "HonninCore"], swiftSettings: strict),
         .testTarget(
             name: "HonninStoreTests",
@@ -198,7 +232,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HonninSQLiteTests",
-            dependencies: ["HonninSQLite", "HonninStore", "HonninTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["HonninSQLite", "HonninAuthn", "HonninStore", "HonninTesting", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [.copy("MigrationFixtures")],
             swiftSettings: strict
         ),

@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
     ],
     targets: [
         .executableTarget(
@@ -20,8 +21,12 @@ let package = Package(
                 .product(name: "HonninCore", package: "Honnin"),
                 .product(name: "HonninStore", package: "Honnin"),
                 .product(name: "HonninSQLite", package: "Honnin"),
+                .product(name: "HonninPKI", package: "Honnin"),
+                .product(name: "HonninTesting", package: "Honnin"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             path: "Benchmarks/HonninBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)],

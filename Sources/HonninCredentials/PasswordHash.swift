@@ -36,11 +36,17 @@ public struct PasswordHasher: Sendable {
     static let outputBytes = 32
 
     static func derive(_ password: String, salt: [UInt8], _ p: Parameters) throws -> [UInt8] {
-        // NIST SP 800-63B-4 §3.1.1.2: passwords are Unicode, normalised (NFC here) before hashing.
+        // NIST SP 800-63B-4 §3.1.1.2: passwords are Unicode, normalised (NFC here) before
+        // hashing; every byte is hashed (no truncation).
         let bytes = Array(password.precomposedStringWithCanonicalMapping.utf8)
+        return try scrypt(bytes, salt: salt, logN: p.logN, r: p.r, p: p.p, outputBytes: outputBytes)
+    }
+
+    /// scrypt(P, S, N = 2^logN, r, p, dkLen) of RFC 7914 §6, through swift-crypto.
+    static func scrypt(_ password: [UInt8], salt: [UInt8], logN: Int, r: Int, p: Int, outputBytes: Int) throws -> [UInt8] {
         let key = try KDF.Scrypt.deriveKey(
-            from: bytes, salt: salt, outputByteCount: outputBytes, rounds: 1 << p.logN, blockSize: p.r, parallelism: p.p,
-            maxMemory: 128 * p.r * (1 << p.logN) * 2 + (1 << 20))
+            from: password, salt: salt, outputByteCount: outputBytes, rounds: 1 << logN, blockSize: r, parallelism: p,
+            maxMemory: 128 * r * (1 << logN) * 2 + 128 * r * p + (1 << 20))
         return key.withUnsafeBytes { Array($0) }
     }
 
@@ -84,21 +90,5 @@ public struct PasswordHasher: Sendable {
         var t = String(s)
         while t.count % 4 != 0 { t += "=" }
         return Data(base64Encoded: t).map(Array.init)
-    }
-}
-
-/// Password rules of NIST SP 800-63B-4 §3.1.1.2 for a password used alone: at least 15
-/// characters, at most 256 accepted (no truncation), any Unicode, no composition rules.
-/// (The blocklist of common and breached passwords arrives with the authentication work.)
-public enum PasswordPolicy {
-    public static let minimumAlone = 15
-    public static let maximum = 256
-
-    public enum Failure: Error, Sendable, Equatable { case tooShort(minimum: Int), tooLong(maximum: Int) }
-
-    public static func check(_ password: Redacted<String>, minimum: Int = minimumAlone) throws(Failure) {
-        let n = password.revealed.precomposedStringWithCanonicalMapping.count
-        if n < minimum { throw .tooShort(minimum: minimum) }
-        if n > maximum { throw .tooLong(maximum: maximum) }
     }
 }

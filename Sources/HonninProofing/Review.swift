@@ -179,11 +179,9 @@ public struct ReviewService: Sendable {
             throw HonninError(.invalidInput, "a display name is 1 to 100 printable characters")
         }
         do {
-            try PasswordPolicy.check(password)
-        } catch .tooShort(let n) {
-            throw HonninError(.invalidInput, "the password must have at least \(n) characters (NIST SP 800-63B-4, password alone)")
-        } catch .tooLong(let n) {
-            throw HonninError(.invalidInput, "the password must have at most \(n) characters")
+            try PasswordPolicy.check(password, context: [username, name, "honnin"])
+        } catch {
+            throw HonninError(.invalidInput, "\(error.message.en) (\(error.code), NIST SP 800-63B-4 §3.1.1.2)")
         }
         if try await reviewers.reviewer(username: username) != nil { throw HonninError(.conflict, "reviewer \(username) exists") }
         let now = clock.now()

@@ -75,6 +75,8 @@ public protocol KeyMaterialStore: Sendable {
     func auditPublicKeys() throws -> [AuditPublicKey]
     /// The HMAC-SHA256 secret that signs webhooks (32 random bytes), created on first use.
     func webhookSecret() throws -> Redacted<[UInt8]>
+    /// The HMAC key for lookup digests (user names, recovery codes), created on first use.
+    func lookupKey() throws -> Redacted<[UInt8]>
 }
 
 /// Keys as files in a directory (default `<data-dir>/keys`, mode 0700; files 0600):
@@ -143,23 +145,33 @@ public final class FileKeyMaterialStore: KeyMaterialStore {
         try signingKeyFiles().map { try loadSigningKey($0).publicKey }
     }
 
-    public func webhookSecret() throws -> Redacted<[UInt8]> {
+    public func webhookSecret() throws -> Redacted<[UInt8]> { try secret(file: Self.webhookSecretFile, kind: "webhook-hmac") }
+
+    public func lookupKey() throws -> Redacted<[UInt8]> { try secret(file: Self.lookupKeyFile, kind: "lookup-hmac") }
+
+    /// A 32-byte HMAC key kept in its own file, created on first use.
+    private func secret(file name: String, kind: String) throws -> Redacted<[UInt8]> {
         struct File: Decodable {
             let kind: String
             let key: String
         }
-        let url = directory.appendingPathComponent(Self.webhookSecretFile)
+        let url = directory.appendingPathComponent(name)
         if let data = FileManager.default.contents(atPath: url.path) {
-            guard let file = try? JSONDecoder().decode(File.self, from: data), file.kind == "webhook-hmac",
+            guard let file = try? JSONDecoder().decode(File.self, from: data), file.kind == kind,
                 let raw = Bytes.fromBase64URL(file.key), raw.count == 32
-            else { throw HonninError(.keyUnavailable, "webhook secret file \(url.lastPathComponent) is malformed") }
+            else { throw HonninError(.keyUnavailable, "secret file \(url.lastPathComponent) is malformed") }
             return Redacted(raw)
         }
         let bytes = random.bytes(32)
-        let json = "{\"kind\":\"webhook-hmac\",\"alg\":\"HS256\",\"key\":\"\(Bytes.base64URL(bytes))\"}\n"
+        let json = "{\"kind\":\"\(kind)\",\"alg\":\"HS256\",\"key\":\"\(Bytes.base64URL(bytes))\"}\n"
         try DurableFile.write(Array(json.utf8), to: url, mode: 0o600)
         return Redacted(bytes)
     }
+
+    /// The lookup key's file name: it keys the digests accounts are found by (user names) and
+    /// the recovery-code digests. Losing it makes every user name unfindable; back it up with
+    /// the key-encryption keys.
+    public static let lookupKeyFile = "lookup.key"
 
     /// The webhook secret's file name in the key directory.
     public static let webhookSecretFile = "webhook-secret.key"
@@ -193,13 +205,16 @@ public final class InMemoryKeyMaterialStore: KeyMaterialStore {
     private let random: any RandomSource
     private let state = Mutex<(keks: [HonninID: KeyEncryptionKey], signing: AuditSigningKey?, counter: Int64)>(([:], nil, 0))
     private let webhook: [UInt8]
+    private let lookup: [UInt8]
 
     public init(random: any RandomSource = SystemRandom()) {
         self.random = random
         self.webhook = random.bytes(32)
+        self.lookup = random.bytes(32)
     }
 
     public func webhookSecret() throws -> Redacted<[UInt8]> { Redacted(webhook) }
+    public func lookupKey() throws -> Redacted<[UInt8]> { Redacted(lookup) }
 
     private func nextID(_ kind: HonninID.Kind) -> HonninID {
         let n = state.withLock { s -> Int64 in

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds and runs the libFuzzer targets for the WebAuthn CBOR decoder and authenticator data
+# parser: swiftc -sanitize=fuzzer,address over the few source files each needs (no SwiftPM),
+# seeded from Tests/Vectors/webauthn-*. Usage: Fuzz/run.sh [runs per target, default 1000000].
+# Crash inputs are kept in Fuzz/.build/artifacts/; a crash makes the script exit non-zero.
+set -euo pipefail
+runs="${1:-1000000}"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+src="$root/Sources/HonninWebAuthn"
+out="$here/.build"
+mkdir -p "$out/artifacts"
+rm -rf "$out/corpus-cbor" "$out/corpus-authdata"
+python3 "$here/seeds.py" "$root/Tests/Vectors" "$out/corpus-cbor" "$out/corpus-authdata"
+
+flags=(-sanitize=fuzzer,address -parse-as-library -O -g)
+swiftc "${flags[@]}" "$here/CBORFuzz.swift" "$src/CBOR.swift" -o "$out/cbor-fuzz"
+swiftc "${flags[@]}" "$here/AuthenticatorDataFuzz.swift" "$src/AuthenticatorData.swift" "$src/CBOR.swift" "$src/WebAuthnError.swift" \
+    -o "$out/authdata-fuzz"
+
+export SWIFT_BACKTRACE=enable=no
+for target in cbor authdata; do
+    echo "== $target-fuzz: $runs runs"
+    start=$(date +%s)
+    "$out/$target-fuzz" -runs="$runs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$out/artifacts/$target-" "$out/corpus-$target" 2>&1 | tail -n 12
+    echo "== $target-fuzz: done in $(( $(date +%s) - start )) s"
+done

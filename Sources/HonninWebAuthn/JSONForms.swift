@@ -1,0 +1,336 @@
+import Foundation
+import HonninCore
+
+// The JSON forms of WebAuthn L3 §5.1.8–§5.1.10 (`toJSON()`, `parseCreationOptionsFromJSON()`,
+// `parseRequestOptionsFromJSON()`): what a browser sends to, and receives from, the server.
+
+/// Bytes carried as a base64url string without padding (RFC 4648 §5; WebAuthn `Base64URLString`).
+/// Decoding refuses anything outside the alphabet, padding and non-canonical trailing bits.
+public struct Base64URLBytes: Codable, Sendable, Hashable, ExpressibleByArrayLiteral, CustomStringConvertible {
+    public var bytes: [UInt8]
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public init(arrayLiteral elements: UInt8...) { bytes = elements }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let bytes = Bytes.fromBase64URL(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not base64url"))
+        }
+        self.bytes = bytes
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(Bytes.base64URL(bytes))
+    }
+
+    public var description: String { Bytes.base64URL(bytes) }
+}
+
+/// Any JSON value, for extension inputs and outputs whose content the ceremonies pass through.
+public enum JSONValue: Codable, Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let b = try? container.decode(Bool.self) {
+            self = .bool(b)
+        } else if let n = try? container.decode(Double.self) {
+            self = .number(n)
+        } else if let s = try? container.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? container.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let b): try container.encode(b)
+        case .number(let n): try container.encode(n)
+        case .string(let s): try container.encode(s)
+        case .array(let a): try container.encode(a)
+        case .object(let o): try container.encode(o)
+        }
+    }
+
+    public static let emptyObject = JSONValue.object([:])
+}
+
+// MARK: §5.1.8 responses
+
+/// `RegistrationResponseJSON` (§5.1.8): what `PublicKeyCredential.toJSON()` gives after `create()`.
+///
+/// Decoding is lenient where browsers and libraries differ and the spec's copies are redundant:
+/// `clientExtensionResults` defaults to `{}`, and the response's `authenticatorData`,
+/// `publicKey`, `publicKeyAlgorithm` and `transports` (copies of what the attestation object
+/// holds, §5.2.1.1) may be absent; the ceremony reads the attestation object only.
+public struct RegistrationResponseJSON: Codable, Sendable, Hashable {
+    public var id: String
+    public var rawId: Base64URLBytes
+    public var response: AuthenticatorAttestationResponseJSON
+    public var authenticatorAttachment: String?
+    public var clientExtensionResults: JSONValue
+    public var type: String
+
+    public init(
+        id: String, rawId: Base64URLBytes, response: AuthenticatorAttestationResponseJSON, authenticatorAttachment: String? = nil,
+        clientExtensionResults: JSONValue = .emptyObject, type: String = "public-key"
+    ) {
+        self.id = id
+        self.rawId = rawId
+        self.response = response
+        self.authenticatorAttachment = authenticatorAttachment
+        self.clientExtensionResults = clientExtensionResults
+        self.type = type
+    }
+
+    enum CodingKeys: String, CodingKey { case id, rawId, response, authenticatorAttachment, clientExtensionResults, type }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        rawId = try c.decode(Base64URLBytes.self, forKey: .rawId)
+        response = try c.decode(AuthenticatorAttestationResponseJSON.self, forKey: .response)
+        authenticatorAttachment = try c.decodeIfPresent(String.self, forKey: .authenticatorAttachment)
+        clientExtensionResults = try c.decodeIfPresent(JSONValue.self, forKey: .clientExtensionResults) ?? .emptyObject
+        type = try c.decode(String.self, forKey: .type)
+    }
+
+    /// Decodes the JSON text a browser posted.
+    public static func parse(_ json: [UInt8]) throws(WebAuthnError) -> RegistrationResponseJSON {
+        do {
+            return try JSONDecoder().decode(RegistrationResponseJSON.self, from: Data(json))
+        } catch {
+            throw WebAuthnError(.malformed, "RegistrationResponseJSON does not parse: \(Self.summary(error))")
+        }
+    }
+}
+
+/// `AuthenticatorAttestationResponseJSON` (§5.1.8).
+public struct AuthenticatorAttestationResponseJSON: Codable, Sendable, Hashable {
+    public var clientDataJSON: Base64URLBytes
+    public var authenticatorData: Base64URLBytes?
+    public var transports: [String]?
+    public var publicKey: Base64URLBytes?
+    public var publicKeyAlgorithm: Int?
+    public var attestationObject: Base64URLBytes
+
+    public init(
+        clientDataJSON: Base64URLBytes, attestationObject: Base64URLBytes, transports: [String]? = nil, authenticatorData: Base64URLBytes? = nil,
+        publicKey: Base64URLBytes? = nil, publicKeyAlgorithm: Int? = nil
+    ) {
+        self.clientDataJSON = clientDataJSON
+        self.attestationObject = attestationObject
+        self.transports = transports
+        self.authenticatorData = authenticatorData
+        self.publicKey = publicKey
+        self.publicKeyAlgorithm = publicKeyAlgorithm
+    }
+}
+
+/// `AuthenticationResponseJSON` (§5.1.8): what `toJSON()` gives after `get()`.
+public struct AuthenticationResponseJSON: Codable, Sendable, Hashable {
+    public var id: String
+    public var rawId: Base64URLBytes
+    public var response: AuthenticatorAssertionResponseJSON
+    public var authenticatorAttachment: String?
+    public var clientExtensionResults: JSONValue
+    public var type: String
+
+    public init(
+        id: String, rawId: Base64URLBytes, response: AuthenticatorAssertionResponseJSON, authenticatorAttachment: String? = nil,
+        clientExtensionResults: JSONValue = .emptyObject, type: String = "public-key"
+    ) {
+        self.id = id
+        self.rawId = rawId
+        self.response = response
+        self.authenticatorAttachment = authenticatorAttachment
+        self.clientExtensionResults = clientExtensionResults
+        self.type = type
+    }
+
+    enum CodingKeys: String, CodingKey { case id, rawId, response, authenticatorAttachment, clientExtensionResults, type }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        rawId = try c.decode(Base64URLBytes.self, forKey: .rawId)
+        response = try c.decode(AuthenticatorAssertionResponseJSON.self, forKey: .response)
+        authenticatorAttachment = try c.decodeIfPresent(String.self, forKey: .authenticatorAttachment)
+        clientExtensionResults = try c.decodeIfPresent(JSONValue.self, forKey: .clientExtensionResults) ?? .emptyObject
+        type = try c.decode(String.self, forKey: .type)
+    }
+
+    public static func parse(_ json: [UInt8]) throws(WebAuthnError) -> AuthenticationResponseJSON {
+        do {
+            return try JSONDecoder().decode(AuthenticationResponseJSON.self, from: Data(json))
+        } catch {
+            throw WebAuthnError(.malformed, "AuthenticationResponseJSON does not parse: \(RegistrationResponseJSON.summary(error))")
+        }
+    }
+}
+
+/// `AuthenticatorAssertionResponseJSON` (§5.1.8).
+public struct AuthenticatorAssertionResponseJSON: Codable, Sendable, Hashable {
+    public var clientDataJSON: Base64URLBytes
+    public var authenticatorData: Base64URLBytes
+    public var signature: Base64URLBytes
+    public var userHandle: Base64URLBytes?
+
+    public init(clientDataJSON: Base64URLBytes, authenticatorData: Base64URLBytes, signature: Base64URLBytes, userHandle: Base64URLBytes? = nil) {
+        self.clientDataJSON = clientDataJSON
+        self.authenticatorData = authenticatorData
+        self.signature = signature
+        self.userHandle = userHandle
+    }
+}
+
+extension RegistrationResponseJSON {
+    /// The decoding error without the input (which may be long), for the operator detail.
+    static func summary(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): "missing \(key.stringValue)"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+            DecodingError.dataCorrupted(let context):
+            "bad value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        default: "not JSON"
+        }
+    }
+}
+
+// MARK: §5.1.9 / §5.1.10 options
+
+/// `PublicKeyCredentialRpEntity` (§5.4.2).
+public struct PublicKeyCredentialRpEntity: Codable, Sendable, Hashable {
+    public var id: String?
+    public var name: String
+
+    public init(id: String?, name: String) {
+        self.id = id
+        self.name = name
+    }
+}
+
+/// `PublicKeyCredentialUserEntityJSON` (§5.1.9).
+public struct PublicKeyCredentialUserEntityJSON: Codable, Sendable, Hashable {
+    /// The user handle: opaque, at most 64 bytes, never personal data (§5.4.3).
+    public var id: Base64URLBytes
+    public var name: String
+    public var displayName: String
+
+    public init(id: Base64URLBytes, name: String, displayName: String) {
+        self.id = id
+        self.name = name
+        self.displayName = displayName
+    }
+}
+
+/// `PublicKeyCredentialParameters` (§5.3).
+public struct PublicKeyCredentialParameters: Codable, Sendable, Hashable {
+    public var type: String
+    public var alg: Int
+
+    public init(type: String = "public-key", alg: Int) {
+        self.type = type
+        self.alg = alg
+    }
+}
+
+/// `PublicKeyCredentialDescriptorJSON` (§5.1.9).
+public struct PublicKeyCredentialDescriptorJSON: Codable, Sendable, Hashable {
+    public var type: String
+    public var id: Base64URLBytes
+    public var transports: [String]?
+
+    public init(type: String = "public-key", id: Base64URLBytes, transports: [String]? = nil) {
+        self.type = type
+        self.id = id
+        self.transports = transports
+    }
+}
+
+/// `AuthenticatorSelectionCriteria` (§5.4.4).
+public struct AuthenticatorSelectionCriteria: Codable, Sendable, Hashable {
+    public var authenticatorAttachment: String?
+    public var residentKey: String?
+    public var requireResidentKey: Bool?
+    public var userVerification: String?
+
+    public init(authenticatorAttachment: String? = nil, residentKey: String? = nil, requireResidentKey: Bool? = nil, userVerification: String? = nil) {
+        self.authenticatorAttachment = authenticatorAttachment
+        self.residentKey = residentKey
+        self.requireResidentKey = requireResidentKey
+        self.userVerification = userVerification
+    }
+}
+
+/// `PublicKeyCredentialCreationOptionsJSON` (§5.1.9): options for `create()`, sent to the browser.
+public struct PublicKeyCredentialCreationOptionsJSON: Codable, Sendable, Hashable {
+    public var rp: PublicKeyCredentialRpEntity
+    public var user: PublicKeyCredentialUserEntityJSON
+    public var challenge: Base64URLBytes
+    public var pubKeyCredParams: [PublicKeyCredentialParameters]
+    public var timeout: UInt32?
+    public var excludeCredentials: [PublicKeyCredentialDescriptorJSON]?
+    public var authenticatorSelection: AuthenticatorSelectionCriteria?
+    public var hints: [String]?
+    public var attestation: String?
+    public var attestationFormats: [String]?
+    public var extensions: JSONValue?
+
+    public init(
+        rp: PublicKeyCredentialRpEntity, user: PublicKeyCredentialUserEntityJSON, challenge: Base64URLBytes,
+        pubKeyCredParams: [PublicKeyCredentialParameters], timeout: UInt32? = nil, excludeCredentials: [PublicKeyCredentialDescriptorJSON]? = nil,
+        authenticatorSelection: AuthenticatorSelectionCriteria? = nil, hints: [String]? = nil, attestation: String? = nil,
+        attestationFormats: [String]? = nil, extensions: JSONValue? = nil
+    ) {
+        self.rp = rp
+        self.user = user
+        self.challenge = challenge
+        self.pubKeyCredParams = pubKeyCredParams
+        self.timeout = timeout
+        self.excludeCredentials = excludeCredentials
+        self.authenticatorSelection = authenticatorSelection
+        self.hints = hints
+        self.attestation = attestation
+        self.attestationFormats = attestationFormats
+        self.extensions = extensions
+    }
+}
+
+/// `PublicKeyCredentialRequestOptionsJSON` (§5.1.10): options for `get()`, sent to the browser.
+public struct PublicKeyCredentialRequestOptionsJSON: Codable, Sendable, Hashable {
+    public var challenge: Base64URLBytes
+    public var timeout: UInt32?
+    public var rpId: String?
+    public var allowCredentials: [PublicKeyCredentialDescriptorJSON]?
+    public var userVerification: String?
+    public var hints: [String]?
+    public var extensions: JSONValue?
+
+    public init(
+        challenge: Base64URLBytes, timeout: UInt32? = nil, rpId: String? = nil, allowCredentials: [PublicKeyCredentialDescriptorJSON]? = nil,
+        userVerification: String? = nil, hints: [String]? = nil, extensions: JSONValue? = nil
+    ) {
+        self.challenge = challenge
+        self.timeout = timeout
+        self.rpId = rpId
+        self.allowCredentials = allowCredentials
+        self.userVerification = userVerification
+        self.hints = hints
+        self.extensions = extensions
+    }
+}
