@@ -138,12 +138,12 @@ let package = Package(
         .target(
             name: "HonninHTTP",
             dependencies: [
-                "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing", "HonninPKI",
+                "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing", "HonninPKI", "HonninAuthn", "HonninWebAuthn",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            resources: [.copy("Resources/openapi.json"), .copy("Resources/hosted")],
+            resources: [.copy("Resources/openapi.json"), .copy("Resources/hosted"), .copy("Resources/account")],
             swiftSettings: strict
         ),
         // Layer 3: card readers through pcsc-lite, loaded at run time (no -dev package needed to build).
@@ -153,6 +153,7 @@ let package = Package(
             name: "honnin",
             dependencies: [
                 "HonninCore", "HonninStore", "HonninSQLite", "HonninHTTP", "HonninPolicy", "HonninProofing", "HonninPKI", "HonninCards",
+                "HonninAuthn", "HonninWebAuthn", .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
                 "HonninPCSC", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

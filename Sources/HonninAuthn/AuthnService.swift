@@ -93,6 +93,9 @@ public struct AuthnService: Sendable {
         Array(HMAC<SHA256>.authenticationCode(for: Array("honnin.username.v1\u{0}\(normalized)".utf8), using: lookupKey))
     }
 
+    /// The account's user name and display name (opened from the vault).
+    public func profile(of account: Account) async throws -> (username: String, displayName: String) { try await username(of: account) }
+
     func username(of account: Account) async throws -> (username: String, displayName: String) {
         let record = try await vault.open(account.profile)
         let name = record["username"].map { String(decoding: $0.revealed, as: UTF8.self) } ?? ""

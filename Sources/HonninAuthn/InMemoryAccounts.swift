@@ -18,6 +18,9 @@ public actor InMemoryAccountRepository: AccountRepository {
         guard !accountsByID.values.contains(where: { $0.usernameDigest == account.usernameDigest }) else {
             throw HonninError(.conflict, "user name exists")
         }
+        for a in authenticators {
+            if let id = a.credentialID, authenticator(credentialID: id) != nil { throw HonninError(.conflict, "credential registered") }
+        }
         try await audit(event)
         accountsByID[account.id] = account
         for a in authenticators { authenticatorsByID[a.id] = a }
@@ -27,6 +30,7 @@ public actor InMemoryAccountRepository: AccountRepository {
     public func account(id: HonninID) -> Account? { accountsByID[id] }
     public func account(usernameDigest: [UInt8]) -> Account? { accountsByID.values.first { $0.usernameDigest == usernameDigest } }
     public func updateAccount(_ account: Account, audit event: AuditEvent) async throws {
+        guard accountsByID[account.id] != nil else { throw HonninError(.notFound, "no such account") }
         try await audit(event)
         accountsByID[account.id] = account
     }
@@ -38,7 +42,9 @@ public actor InMemoryAccountRepository: AccountRepository {
     public func authenticator(credentialID: [UInt8]) -> Authenticator? { authenticatorsByID.values.first { $0.credentialID == credentialID } }
     public func authenticator(jpkiLinkKey: String) -> Authenticator? { authenticatorsByID.values.first { $0.jpkiLinkKey == jpkiLinkKey } }
     public func insertAuthenticator(_ a: Authenticator, audit event: AuditEvent) async throws {
+        guard accountsByID[a.account] != nil else { throw HonninError(.notFound, "no such account") }
         if let id = a.credentialID, authenticator(credentialID: id) != nil { throw HonninError(.conflict, "credential registered") }
+        if let key = a.jpkiLinkKey, authenticator(jpkiLinkKey: key) != nil { throw HonninError(.conflict, "card linked") }
         try await audit(event)
         authenticatorsByID[a.id] = a
     }
@@ -55,11 +61,12 @@ public actor InMemoryAccountRepository: AccountRepository {
     }
 
     public func insertSession(_ s: Session, audit event: AuditEvent) async throws {
+        guard accountsByID[s.account] != nil else { throw HonninError(.notFound, "no such account") }
         try await audit(event)
         sessionsByID[s.id] = s
     }
     public func session(id: HonninID) -> Session? { sessionsByID[id] }
-    public func sessions(account: HonninID) -> [Session] { sessionsByID.values.filter { $0.account == account } }
+    public func sessions(account: HonninID) -> [Session] { sessionsByID.values.filter { $0.account == account }.sorted { $0.id < $1.id } }
     public func updateSession(_ s: Session, expectedVersion: Int, audit event: AuditEvent?) async throws -> Bool {
         guard sessionsByID[s.id]?.version == expectedVersion else { return false }
         if let event { try await audit(event) }

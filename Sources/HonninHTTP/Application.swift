@@ -1,6 +1,8 @@
 import Foundation
 import HTTPTypes
+import HonninAuthn
 import HonninCore
+import HonninPKI
 import HonninPolicy
 import HonninProofing
 import HonninStore
@@ -26,6 +28,10 @@ public struct HonninServices: Sendable {
     public var records: RecordService
     /// Largest accepted method submission (base64 images), in bytes.
     public var maxSubmissionBytes: Int
+    /// Accounts and sessions (`/auth/*`); nil serves no account routes.
+    public var authn: AuthnService?
+    /// The JPKI verifier for user-certificate login, when a revocation source is configured.
+    public var jpkiVerifier: JPKIVerifier?
 
     public init(
         apiKeys: APIKeyService, vault: Vault, readiness: @escaping @Sendable () async -> Bool,
@@ -105,6 +111,13 @@ public func buildRouter(_ services: HonninServices) -> Router<HonninRequestConte
     ).register(on: router)
     PolicyDesignerPage(engine: services.policy, today: services.today).register(on: router)
     HostedPages(service: services.verifications).register(on: router)
+    if let authn = services.authn {
+        AuthRoutes(
+            authn: authn, jpki: services.jpkiVerifier, secureCookies: services.verifications.settings.publicURL.lowercased().hasPrefix("https://"),
+            maxBody: services.maxBodyBytes
+        ).register(on: router)
+        AccountPages(authn: authn).register(on: router)
+    }
 
     routeTable.set(router.routes.map { ($0.path.description, $0.method) })
     return router

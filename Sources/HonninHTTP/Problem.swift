@@ -15,10 +15,12 @@ public struct Problem: HTTPResponseError, Sendable {
     public let headers: HTTPFields
     /// The request member the problem concerns (e.g. `images.front`), as an extension member.
     public let member: String?
+    /// Further extension members (RFC 9457 §3.2), e.g. `required_aal` and `next` for a step-up.
+    public let extensions: [String: JSONValue]
 
     public init(
         _ status: HTTPResponse.Status, code: String, title: LocalizedMessage, detail: LocalizedMessage? = nil,
-        headers: HTTPFields = [:], member: String? = nil
+        headers: HTTPFields = [:], member: String? = nil, extensions: [String: JSONValue] = [:]
     ) {
         self.status = status
         self.code = code
@@ -26,6 +28,7 @@ public struct Problem: HTTPResponseError, Sendable {
         self.detail = detail
         self.headers = headers
         self.member = member
+        self.extensions = extensions
     }
 
     public static let contentType = "application/problem+json"
@@ -56,6 +59,11 @@ public struct Problem: HTTPResponseError, Sendable {
         if let detail { object["detail"] = detail.text(language) }
         if let member { object["member"] = member }
         if let requestID { object["request_id"] = requestID }
+        for (key, value) in extensions where object[key] == nil {
+            if let data = try? JSONEncoder().encode(value), let any = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) {
+                object[key] = any
+            }
+        }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return ByteBuffer(bytes: data)
     }

@@ -130,14 +130,14 @@ extension ASN1ObjectIdentifier {
     }
 }
 
-enum JPKIProfile {
+public enum JPKIProfile {
     /// Reads the personal attributes from the signature certificate's subjectAltName `otherName`
     /// entries (value `[0] EXPLICIT UTF8String`; OCTET STRING of UTF-8 accepted too).
     ///
     /// 1. The extension must exist. 2. Every JPKI entry appears at most once. 3. Name, gender,
     /// birth date and address are required; the substitutes are optional. 4. Each value decodes as
     /// text without control characters; the birth date is the 9-digit form.
-    static func attributes(of certificate: Certificate) throws(JPKIFailure) -> JPKIAttributes {
+    public static func attributes(of certificate: Certificate) throws(JPKIFailure) -> JPKIAttributes {
         let san: SubjectAlternativeNames?
         do {
             san = try certificate.extensions.subjectAlternativeNames

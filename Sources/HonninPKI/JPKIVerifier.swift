@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import HonninCore
 import SwiftASN1
 import X509
@@ -98,9 +99,11 @@ public struct JPKIVerifiedCertificate: Sendable {
     public let kind: JPKICertificateKind
     /// The signature certificate's 基本4情報; nil for the user-authentication certificate.
     public let attributes: JPKIAttributes?
-    public let issuer: String
+    /// The issuer DN as text (computed when asked: formatting a DN costs more than the rest of
+    /// a cached check).
+    public var issuer: String { certificate.issuer.description }
     /// Hex serial number.
-    public let serial: String
+    public var serial: String { Bytes.hex(certificate.serialNumber.bytes) }
     public let rootFingerprint: String
     public let revocation: RevocationEvidence
 
@@ -124,10 +127,15 @@ public struct JPKIVerifiedCertificate: Sendable {
 public struct JPKIVerifier: Sendable {
     public let trust: JPKITrustStore
     public let revocation: any RevocationProvider
+    /// Results of the time-independent steps (1–3, 5, 6) per certificate, keyed by the SHA-256
+    /// of its DER; validity (4), the signature over the challenge and revocation (7) are checked
+    /// on every call. Nil checks everything every time.
+    public let cache: JPKICheckCache?
 
-    public init(trust: JPKITrustStore, revocation: any RevocationProvider) {
+    public init(trust: JPKITrustStore, revocation: any RevocationProvider, cache: JPKICheckCache? = JPKICheckCache()) {
         self.trust = trust
         self.revocation = revocation
+        self.cache = cache
     }
 
     static let acceptedAlgorithms: Set<Certificate.SignatureAlgorithm> = [
@@ -162,15 +170,34 @@ public struct JPKIVerifier: Sendable {
         return try await revocationChecked(checked, at: time)
     }
 
-    struct Checked {
+    struct Checked: Sendable {
         let certificate: Certificate
         let kind: JPKICertificateKind
         let root: JPKITrustStore.Root
         let attributes: JPKIAttributes?
     }
 
-    /// Steps 1–6: everything but revocation.
+    /// Steps 1–6: everything but revocation. Steps 1–3, 5 and 6 depend only on the bytes and the
+    /// trust store, so their result may come from ``cache``; step 4 (validity) always runs.
     func check(der: [UInt8], kind: JPKICertificateKind, at time: Date) throws(JPKIFailure) -> Checked {
+        let key = cache.map { _ in Array(SHA256.hash(data: der)) + [kind == .signature ? 1 : 2] }
+        let checked: Checked
+        if let cache, let key, let hit = cache.get(key) {
+            checked = hit
+        } else {
+            checked = try checkBytes(der: der, kind: kind)
+            if let cache, let key { cache.put(key, checked) }
+        }
+        // 4.
+        for (label, cert) in [("certificate", checked.certificate), ("root", checked.root.certificate)] {
+            if time < cert.notValidBefore { throw JPKIFailure(.notYetValid, "\(label) is not valid before \(Timestamp.format(cert.notValidBefore))") }
+            if time > cert.notValidAfter { throw JPKIFailure(.expired, "\(label) expired at \(Timestamp.format(cert.notValidAfter))") }
+        }
+        return checked
+    }
+
+    /// Steps 1–3, 5 and 6.
+    func checkBytes(der: [UInt8], kind: JPKICertificateKind) throws(JPKIFailure) -> Checked {
         // 1.
         guard let certificate = try? Certificate(derEncoded: der) else { throw JPKIFailure(.malformed, "certificate DER does not parse") }
         // 2.
@@ -184,11 +211,6 @@ public struct JPKIVerifier: Sendable {
         let candidates = trust.roots.filter { $0.kind == kind && $0.certificate.subject == certificate.issuer }
         guard let root = candidates.first(where: { $0.certificate.publicKey.isValidSignature(certificate.signature, for: certificate) }) else {
             throw JPKIFailure(.untrusted, candidates.isEmpty ? "issuer is not a trusted JPKI \(kind.rawValue) root" : "the root's signature does not verify")
-        }
-        // 4.
-        for (label, cert) in [("certificate", certificate), ("root", root.certificate)] {
-            if time < cert.notValidBefore { throw JPKIFailure(.notYetValid, "\(label) is not valid before \(Timestamp.format(cert.notValidBefore))") }
-            if time > cert.notValidAfter { throw JPKIFailure(.expired, "\(label) expired at \(Timestamp.format(cert.notValidAfter))") }
         }
         // 5.
         for ext in certificate.extensions where ext.critical && !Self.understood.contains(ext.oid) {
@@ -226,8 +248,7 @@ public struct JPKIVerifier: Sendable {
             throw JPKIFailure(.statusUnavailable, reason)
         }
         return JPKIVerifiedCertificate(
-            certificate: certificate, kind: checked.kind, attributes: checked.attributes, issuer: certificate.issuer.description,
-            serial: Bytes.hex(certificate.serialNumber.bytes), rootFingerprint: checked.root.fingerprint, revocation: evidence)
+            certificate: certificate, kind: checked.kind, attributes: checked.attributes, rootFingerprint: checked.root.fingerprint, revocation: evidence)
     }
 
     /// Checks an RSASSA-PKCS1-v1_5 / SHA-256 signature (RFC 8017 §8.2.2) over exactly `message`
@@ -239,6 +260,27 @@ public struct JPKIVerifier: Sendable {
         let sig = _RSA.Signing.RSASignature(rawRepresentation: signature)
         guard key.isValidSignature(sig, for: SHA256.hash(data: message), padding: .insecurePKCS1v1_5) else {
             throw JPKIFailure(.badSignature, "the signature does not verify over the challenge")
+        }
+    }
+}
+
+/// A bounded cache of certificates that passed the time-independent checks (a JPKIVerifier's
+/// trust store never changes, so a hit is exactly what re-checking would give). When full, it
+/// starts over: simple, and a miss only costs the full check.
+public final class JPKICheckCache: Sendable {
+    private let entries = Mutex<[[UInt8]: JPKIVerifier.Checked]>([:])
+    public let capacity: Int
+
+    public init(capacity: Int = 1_000) { self.capacity = max(1, capacity) }
+
+    public var count: Int { entries.withLock { $0.count } }
+
+    func get(_ key: [UInt8]) -> JPKIVerifier.Checked? { entries.withLock { $0[key] } }
+
+    func put(_ key: [UInt8], _ value: JPKIVerifier.Checked) {
+        entries.withLock {
+            if $0.count >= capacity { $0.removeAll(keepingCapacity: true) }
+            $0[key] = value
         }
     }
 }

@@ -18,46 +18,6 @@ public struct ProofingContext: Sendable {
     public var today: CalendarDate { CalendarDate(inJapanAt: clock.now()) }
 }
 
-/// A JSON value, for method-specific parts of plans (each method documents its own shape in
-/// the OpenAPI document).
-public enum JSONValue: Sendable, Equatable, Codable {
-    case string(String)
-    case number(Double)
-    case bool(Bool)
-    case array([JSONValue])
-    case object([String: JSONValue])
-    case null
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() {
-            self = .null
-        } else if let b = try? c.decode(Bool.self) {
-            self = .bool(b)
-        } else if let n = try? c.decode(Double.self) {
-            self = .number(n)
-        } else if let s = try? c.decode(String.self) {
-            self = .string(s)
-        } else if let a = try? c.decode([JSONValue].self) {
-            self = .array(a)
-        } else {
-            self = .object(try c.decode([String: JSONValue].self))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .string(let s): try c.encode(s)
-        case .number(let n): try c.encode(n)
-        case .bool(let b): try c.encode(b)
-        case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
-        case .null: try c.encodeNil()
-        }
-    }
-}
-
 /// What `start` returns: the single-use attempt handle and the method's own plan (the fields to
 /// fill, the images to capture, the challenge to sign).
 public struct MethodPlan: Sendable {

@@ -157,6 +157,77 @@ public enum SchemaMigrations {
             CREATE INDEX verification_records_expiring ON verification_records (expires_at) WHERE erased_at IS NULL AND expires_at IS NOT NULL;
             """
         ),
+        (
+            "0006_accounts",
+            """
+            -- Accounts (HonninAuthn). The user name and display name are personal data and live
+            -- sealed in the vault record `profile_id`; the account is found by the keyed digest
+            -- (HMAC-SHA-256) of the normalised user name.
+            CREATE TABLE accounts (
+                id              TEXT PRIMARY KEY NOT NULL,
+                username_digest BLOB NOT NULL UNIQUE CHECK (length(username_digest) = 32),
+                profile_id      TEXT NOT NULL,
+                created_at      INTEGER NOT NULL,
+                origin          TEXT NOT NULL CHECK (origin <> ''),
+                roles           TEXT NOT NULL CHECK (json_valid(roles) AND json_type(roles) = 'array'),
+                disabled_at     INTEGER
+            ) STRICT;
+            -- `secret` is the authenticator's secret as JSON (a PHC string, a vault reference, a
+            -- WebAuthn credential record, a JPKI link key). `credential_id` and `jpki_link_key`
+            -- repeat the lookup keys it holds, one credential or card per authenticator.
+            CREATE TABLE authenticators (
+                id            TEXT PRIMARY KEY NOT NULL,
+                account_id    TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+                method        TEXT NOT NULL CHECK (method IN ('password', 'totp', 'recovery_code', 'passkey', 'security_key', 'jpki_user_certificate')),
+                label         TEXT NOT NULL,
+                secret        TEXT NOT NULL CHECK (json_valid(secret)),
+                created_at    INTEGER NOT NULL,
+                last_used_at  INTEGER,
+                pending       INTEGER NOT NULL CHECK (pending IN (0, 1)),
+                version       INTEGER NOT NULL CHECK (version >= 0),
+                credential_id BLOB UNIQUE CHECK (credential_id IS NULL OR length(credential_id) BETWEEN 1 AND 1023),
+                jpki_link_key TEXT UNIQUE CHECK (jpki_link_key IS NULL OR jpki_link_key <> ''),
+                CHECK (credential_id IS NULL OR method IN ('passkey', 'security_key')),
+                CHECK (jpki_link_key IS NULL OR method = 'jpki_user_certificate')
+            ) STRICT;
+            CREATE INDEX authenticators_by_account ON authenticators (account_id, id);
+            -- Sessions: only the SHA-256 of the client's token is stored. `entries` is the list of
+            -- factors used (JSON); the assurance level is derived from it, never stored.
+            CREATE TABLE sessions (
+                id              TEXT PRIMARY KEY NOT NULL,
+                account_id      TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+                token_digest    BLOB NOT NULL CHECK (length(token_digest) = 32),
+                csrf_token      TEXT NOT NULL,
+                created_at      INTEGER NOT NULL,
+                last_seen_at    INTEGER NOT NULL,
+                expires_at      INTEGER NOT NULL,
+                entries         TEXT NOT NULL CHECK (json_valid(entries) AND json_type(entries) = 'array'),
+                client          TEXT NOT NULL,
+                enrolment_until INTEGER,
+                version         INTEGER NOT NULL CHECK (version >= 0)
+            ) STRICT;
+            CREATE INDEX sessions_by_account ON sessions (account_id, id);
+            CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+            -- WebAuthn and JPKI challenges waiting for their answer, by SHA-256; each is deleted
+            -- when it is answered (single use).
+            CREATE TABLE auth_challenges (
+                digest            BLOB PRIMARY KEY NOT NULL CHECK (length(digest) = 32),
+                purpose           TEXT NOT NULL CHECK (purpose IN ('registration', 'authentication', 'jpki')),
+                session_id        TEXT,
+                account_id        TEXT,
+                user_verification TEXT NOT NULL,
+                method            TEXT CHECK (method IS NULL OR method IN ('password', 'totp', 'recovery_code', 'passkey', 'security_key', 'jpki_user_certificate')),
+                expires_at        INTEGER NOT NULL
+            ) STRICT, WITHOUT ROWID;
+            CREATE INDEX auth_challenges_by_expiry ON auth_challenges (expires_at);
+            -- Consecutive failed logins per user-name digest (known user names or not).
+            CREATE TABLE login_throttles (
+                username_digest BLOB PRIMARY KEY NOT NULL CHECK (length(username_digest) = 32),
+                failures        INTEGER NOT NULL CHECK (failures >= 0),
+                last_failure_at INTEGER
+            ) STRICT, WITHOUT ROWID;
+            """
+        ),
     ]
 
     /// The migrator; `upTo` stops after that identifier (for migration tests).

@@ -14,8 +14,8 @@ private let posixWrite = Darwin.write
 
 /// Crash-safe file writes: temporary file, `fsync`, `rename`, then `fsync` of the directory,
 /// so after a power loss the file is either absent or whole.
-enum DurableFile {
-    static func makeDirectory(_ url: URL, mode: mode_t) throws {
+public enum DurableFile {
+    public static func makeDirectory(_ url: URL, mode: mode_t) throws {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) {
             guard isDir.boolValue else { throw HonninError(.configuration, "\(url.path) exists and is not a directory") }
@@ -30,7 +30,7 @@ enum DurableFile {
         syncDirectory(url.deletingLastPathComponent())
     }
 
-    static func write(_ bytes: [UInt8], to url: URL, mode: mode_t) throws {
+    public static func write(_ bytes: [UInt8], to url: URL, mode: mode_t) throws {
         let tmp = url.path + ".tmp-\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode)
         guard fd >= 0 else { throw HonninError(.storage, "cannot create \(tmp): errno \(errno)") }

@@ -16,7 +16,8 @@ public indirect enum CBORValue: Sendable, Hashable {
     /// Major type 4.
     case array([CBORValue])
     /// Major type 5, entries in the order they were decoded (or are to be encoded; the encoder
-    /// sorts them canonically).
+    /// sorts them canonically). Equality is structural, so entry order counts: compare the
+    /// canonical encodings to ask whether two maps hold the same entries.
     case map([CBORMapEntry])
     /// Simple values 20 and 21.
     case bool(Bool)

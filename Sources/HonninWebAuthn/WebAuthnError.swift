@@ -4,7 +4,7 @@ public struct WebAuthnError: Error, Sendable, Equatable, CustomStringConvertible
     public enum Code: String, Sendable, CaseIterable {
         /// CBOR, JSON, authenticator data or an attestation statement does not parse.
         case malformed
-        /// `clientDataJSON.type` is not the ceremony's (§7.1 step 7 / §7.2 step 11).
+        /// `clientDataJSON.type` is not the ceremony's (§7.1 step 7 / §7.2 step 10).
         case wrongType = "wrong_type"
         case challengeMismatch = "challenge_mismatch"
         case challengeExpired = "challenge_expired"
@@ -30,7 +30,7 @@ public struct WebAuthnError: Error, Sendable, Equatable, CustomStringConvertible
         case credentialNotAllowed = "credential_not_allowed"
         case unknownCredential = "unknown_credential"
         case badSignature = "bad_signature"
-        /// signCount did not increase (§7.2 step 21): a possibly cloned authenticator.
+        /// signCount did not increase (§7.2 step 22): a possibly cloned authenticator.
         case signCountRegression = "sign_count_regression"
         case extensionInvalid = "extension_invalid"
     }

@@ -15,7 +15,7 @@ struct CardCommand: AsyncParsableCommand {
 
 struct JPKICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "jpki", abstract: "公的個人認証 (JPKI) on a My Number Card.", subcommands: [Certs.self, Sign.self, VerifyFlow.self])
+        commandName: "jpki", abstract: "公的個人認証 (JPKI) on a My Number Card.", subcommands: [Certs.self, Sign.self, VerifyFlow.self, Login.self])
 
     struct Reader: ParsableArguments {
         @Option(help: "Reader name (default: the first reader with a card).") var reader: String?
@@ -91,6 +91,25 @@ struct JPKICommand: AsyncParsableCommand {
     }
 }
 
+extension JPKICommand {
+    struct Login: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign in to a Honnin server with the card's user-authentication certificate (AAL3); prints the session token with --print-token.")
+        @OptionGroup var reader: Reader
+        @Argument(help: "The server's base URL, e.g. https://id.example.jp") var server: String
+        @Flag(help: "Print the session token (for scripts: it is a credential; keep it out of logs).") var printToken = false
+
+        func run() async throws {
+            guard let pin = readSecret(prompt: "user PIN (4 digits) / 利用者証明用電子証明書の暗証番号: ") else {
+                throw ValidationError("no PIN on standard input")
+            }
+            let result = try await JPKIFlowClient.login(server: server, card: try reader.card(), pin: Redacted(pin), http: URLSessionHTTPClient())
+            say("signed in: AAL\(result.aal), amr \(result.amr.joined(separator: ","))")
+            if printToken { print(result.token.revealed) }
+        }
+    }
+}
+
 /// The card side of the `jpki-signature` method, used by `honnin card jpki` (with a PC/SC reader)
 /// and by tests (with the card simulator): the same code either way.
 enum JPKIFlowClient {
@@ -110,6 +129,47 @@ enum JPKIFlowClient {
             // The card's own words (tries left, locked), in both languages.
             throw Failure(description: "\(error.message.ja) / \(error.message.en)")
         }
+    }
+
+    /// Reads the user-authentication certificate (no PIN needed) and signs with its key (the
+    /// 4-digit user PIN).
+    static func signForLogin(_ challenge: [UInt8], card: JPKICard, pin: Redacted<String>) async throws -> (certificate: [UInt8], signature: [UInt8]) {
+        do {
+            let certificate = try await card.certificate(.userAuthentication)
+            let signature = try await card.sign(digestInfo: DigestInfo.sha256(Array(SHA256.hash(data: challenge))), with: .userAuthentication, pin: pin)
+            return (certificate, signature)
+        } catch {
+            throw Failure(description: "\(error.message.ja) / \(error.message.en)")
+        }
+    }
+
+    /// `POST /auth/jpki/challenge`, the card signs it, `POST /auth/jpki/login` (bearer transport).
+    static func login(server: String, card: JPKICard, pin: Redacted<String>, http: any RevocationHTTPClient) async throws
+        -> (aal: Int, amr: [String], token: Redacted<String>)
+    {
+        guard let url = URL(string: server), url.host != nil, let scheme = url.scheme, ["http", "https"].contains(scheme) else {
+            throw Failure(description: "not a server URL: \(server)")
+        }
+        let base = server.hasSuffix("/") ? String(server.dropLast()) : server
+        let headers = [("Content-Type", "application/json"), ("Accept-Language", "ja, en"), ("Honnin-Session-Transport", "bearer")]
+        func post(_ path: String, _ object: [String: String]) async throws -> [String: Any] {
+            let (status, _, bytes) = try await http.post(url: base + path, headers: headers, body: Array(try JSONSerialization.data(withJSONObject: object)), timeout: 30)
+            let json = (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]) ?? [:]
+            guard (200..<300).contains(status) else {
+                throw Failure(description: "\(status) \(json["code"] as? String ?? "error")\((json["reason"] as? String).map { " (\($0))" } ?? ""): \(json["title"] as? String ?? "")")
+            }
+            return json
+        }
+        let started = try await post("/auth/jpki/challenge", [:])
+        guard let challenge = started["challenge"] as? String, let bytes = Bytes.fromBase64URL(challenge) else {
+            throw Failure(description: "the server's answer has no challenge")
+        }
+        let signed = try await signForLogin(bytes, card: card, pin: pin)
+        let done = try await post(
+            "/auth/jpki/login",
+            ["certificate": Data(signed.certificate).base64EncodedString(), "signature": Data(signed.signature).base64EncodedString(), "challenge": challenge])
+        guard let token = done["session_token"] as? String else { throw Failure(description: "the server issued no session") }
+        return ((done["aal"] as? Int) ?? Int(done["aal"] as? Double ?? 0), done["amr"] as? [String] ?? [], Redacted(token))
     }
 
     /// 1. Takes the flow id, the server and the flow token from the hosted URL. 2. `start` gives

@@ -24,7 +24,7 @@ struct Honnin: AsyncParsableCommand {
         abstract: "Honnin (本人): digital identity verification server.",
         subcommands: [
             Serve.self, Migrate.self, APIKeyCommand.self, KeysCommand.self, AuditCommand.self, Assess.self, ReviewerCommand.self, RecordsCommand.self,
-            WebhooksCommand.self, CardCommand.self,
+            WebhooksCommand.self, CardCommand.self, MDSCommand.self,
         ],
         defaultSubcommand: nil)
 }
@@ -48,6 +48,7 @@ struct Serve: AsyncParsableCommand {
     var webhookMaxAttempts: String?
     @Option(help: "Hours a review case may wait before it is overdue. Env HONNIN_REVIEW_SLA_HOURS; default 24") var reviewSlaHours: String?
     @OptionGroup var jpki: JPKIOptions
+    @OptionGroup var authnOptions: AuthnOptions
     @Option(help: "Approvals need a second reviewer (true/false). Env HONNIN_FOUR_EYES; default false") var fourEyes: String?
 
     func run() async throws {
@@ -97,10 +98,12 @@ struct Serve: AsyncParsableCommand {
         let jpkiMethod = try await jpki.method(resolved, env: env, http: http, audience: publicURL, logger: logger)
         let (verifications, reviews, records) = try env.engines(
             settings: settings, review: ReviewSettings(sla: sla * 3600, fourEyes: fourEyes), jpki: jpkiMethod)
-        let services = HonninServices(
+        var services = HonninServices(
             apiKeys: env.apiKeys, vault: env.vault, readiness: { await store.isReachable() }, metrics: registry,
             policy: verifications.policy, verifications: verifications, reviews: reviews, records: records, maxBodyBytes: maxBody,
             maxSubmissionBytes: maxSubmission)
+        services.authn = try await authnOptions.service(resolved, env: env, publicURL: publicURL, logger: logger)
+        services.jpkiVerifier = jpkiMethod?.verifier
         let worker = FlowWorker(
             verifications: verifications,
             webhooks: WebhookDispatcher(

@@ -336,6 +336,10 @@ struct MigrationTests {
                 #expect(try String.fetchOne(db, sql: "SELECT username FROM reviewers") == "fixture")
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM verification_records WHERE expires_at IS NULL") == 1)
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM verifications") == 1)
+            case "0006_accounts":
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM authenticators WHERE account_id = 'acc_01jd0000000000000000000001'") == 2)
+                #expect(try Int.fetchOne(db, sql: "SELECT failures FROM login_throttles") == 2)
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM reviewers") == 1)
             default:
                 Issue.record("migration \(all[index].id) has no fixture check: add one here")
             }

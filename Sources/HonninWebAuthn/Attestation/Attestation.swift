@@ -36,7 +36,7 @@ public struct AttestationContext: Sendable {
 }
 
 /// The outcome of a format's verification procedure: the attestation type and its trust path
-/// (leaf first; empty for `none` and `self`). Chaining the path to a root is §7.1 step 23, done
+/// (leaf first; empty for `none` and `self`). Chaining the path to a root is §7.1 step 24, done
 /// by the registration ceremony with roots from the FIDO Metadata Service.
 public struct AttestationResult: Sendable {
     public let type: AttestationType
