@@ -170,6 +170,7 @@ let package = Package(
             name: "HonninTesting",
             dependencies: [
                 "HonninCore", "HonninStore", "HonninPolicy", "HonninProofing", "HonninSQLite", "HonninCredentials", "HonninPKI", "HonninCards",
+                "HonninAuthn", "HonninWebAuthn",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "X509", package: "swift-certificates"), .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),

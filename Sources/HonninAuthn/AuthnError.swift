@@ -25,6 +25,9 @@ public struct AuthnError: Error, Sendable, Equatable, CustomStringConvertible {
         case webAuthn = "webauthn_failed"
         /// The JPKI certificate or signature was refused; ``detail`` carries the JPKI code.
         case jpki = "jpki_failed"
+        /// The method is not enrolled for this account, or not configured on this server.
+        case methodUnavailable = "method_unavailable"
+        /// Storage failed (a server error; the detail is logged).
         case unavailable
     }
 
@@ -50,29 +53,31 @@ public struct AuthnError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: LocalizedMessage {
         switch code {
         case .invalidCredentials:
-            LocalizedMessage(id: "auth.invalid_credentials", ja: "ユーザー名または認証情報が正しくありません。", en: "The user name or the credentials are not correct.")
+            LocalizedMessage(id: "problem.invalid_credentials", ja: "ユーザー名または認証情報が正しくありません。", en: "The user name or the credentials are not correct.")
         case .throttled:
             LocalizedMessage(
-                id: "auth.throttled", ja: "失敗が続いたため、しばらく待ってからもう一度お試しください。", en: "Too many failed attempts. Wait a while and try again.")
-        case .invalidInput: LocalizedMessage(id: "auth.invalid_input", ja: "入力内容を確認してください。", en: "Check what you entered.")
-        case .usernameTaken: LocalizedMessage(id: "auth.username_taken", ja: "このユーザー名は使えません。", en: "This user name cannot be used.")
-        case .sessionRequired: LocalizedMessage(id: "auth.session_required", ja: "ログインしてください。", en: "Sign in first.")
+                id: "problem.throttled", ja: "失敗が続いたため、しばらく待ってからもう一度お試しください。", en: "Too many failed attempts. Wait a while and try again.")
+        case .invalidInput: LocalizedMessage(id: "problem.invalid_input", ja: "入力内容を確認してください。", en: "Check what you entered.")
+        case .usernameTaken: LocalizedMessage(id: "problem.username_taken", ja: "このユーザー名は使えません。", en: "This user name cannot be used.")
+        case .sessionRequired: LocalizedMessage(id: "problem.session_required", ja: "ログインしてください。", en: "Sign in first.")
         case .stepUpRequired:
             LocalizedMessage(
-                id: "auth.step_up_required", ja: "この操作には追加の認証が必要です。", en: "This needs another authentication factor.")
-        case .roleRequired: LocalizedMessage(id: "auth.role_required", ja: "この操作の権限がありません。", en: "You are not allowed to do this.")
+                id: "problem.step_up_required", ja: "この操作には追加の認証が必要です。", en: "This needs another authentication factor.")
+        case .roleRequired: LocalizedMessage(id: "problem.role_required", ja: "この操作の権限がありません。", en: "You are not allowed to do this.")
         case .challengeExpired:
-            LocalizedMessage(id: "auth.challenge_expired", ja: "時間切れです。もう一度お試しください。", en: "This took too long. Try again.")
+            LocalizedMessage(id: "problem.challenge_expired", ja: "時間切れです。もう一度お試しください。", en: "This took too long. Try again.")
         case .challengeReused:
-            LocalizedMessage(id: "auth.challenge_reused", ja: "この要求はすでに使われています。もう一度お試しください。", en: "This request was already used. Try again.")
-        case .notFound: LocalizedMessage(id: "auth.not_found", ja: "見つかりません。", en: "Not found.")
-        case .conflict: LocalizedMessage(id: "auth.conflict", ja: "同時に変更されました。もう一度お試しください。", en: "Changed at the same time. Try again.")
+            LocalizedMessage(id: "problem.challenge_reused", ja: "この要求はすでに使われています。もう一度お試しください。", en: "This request was already used. Try again.")
+        case .notFound: LocalizedMessage(id: "problem.not_found", ja: "見つかりません。", en: "Not found.")
+        case .conflict: LocalizedMessage(id: "problem.conflict", ja: "同時に変更されました。もう一度お試しください。", en: "Changed at the same time. Try again.")
         case .webAuthn:
             LocalizedMessage(
-                id: "auth.webauthn_failed", ja: "パスキー・セキュリティキーを確認できませんでした。", en: "The passkey or security key could not be verified.")
+                id: "problem.webauthn_failed", ja: "パスキー・セキュリティキーを確認できませんでした。", en: "The passkey or security key could not be verified.")
         case .jpki:
-            LocalizedMessage(id: "auth.jpki_failed", ja: "マイナンバーカードの電子証明書を確認できませんでした。", en: "The My Number Card certificate could not be verified.")
-        case .unavailable: LocalizedMessage(id: "auth.unavailable", ja: "この方法は利用できません。", en: "This method is not available.")
+            LocalizedMessage(id: "problem.jpki_failed", ja: "マイナンバーカードの電子証明書を確認できませんでした。", en: "The My Number Card certificate could not be verified.")
+        case .methodUnavailable: LocalizedMessage(id: "problem.method_unavailable", ja: "この方法は利用できません。", en: "This method is not available.")
+        case .unavailable:
+            LocalizedMessage(id: "problem.unavailable", ja: "一時的に処理できません。しばらくしてからお試しください。", en: "Temporarily unavailable. Try again later.")
         }
     }
 }

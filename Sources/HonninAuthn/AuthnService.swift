@@ -416,7 +416,7 @@ public struct AuthnService: Sendable {
         let throttle = try await checkThrottle(digest)
         let authenticators = try await wrap { try await accounts.authenticators(account: context.account.id) }
         let candidates = authenticators.filter { $0.method == .totp }.sorted { !$0.pending && $1.pending }
-        guard !candidates.isEmpty else { throw AuthnError(.unavailable, "no authenticator app enrolled") }
+        guard !candidates.isEmpty else { throw AuthnError(.methodUnavailable, "no authenticator app enrolled") }
         let now = clock.now()
         for a in candidates {
             guard case .totp(let record, let algorithm, let digits, let period, let lastStep) = a.secret else { continue }
@@ -478,7 +478,7 @@ public struct AuthnService: Sendable {
         let throttle = try await checkThrottle(digest)
         let authenticators = try await wrap { try await accounts.authenticators(account: context.account.id) }
         guard let a = authenticators.first(where: { $0.method == .recoveryCode }), case .recoveryCodes(let verifiers, var used) = a.secret else {
-            throw AuthnError(.unavailable, "no recovery codes issued")
+            throw AuthnError(.methodUnavailable, "no recovery codes issued")
         }
         let index: Int?
         do { index = try recovery.match(code, against: verifiers) } catch {

@@ -93,7 +93,7 @@ struct AccountPages {
             <!doctype html>
             <html lang="\(l.rawValue)">
             <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer">
+            <meta name="robots" content="noindex, nofollow"><meta name="referrer" content="no-referrer"><link rel="icon" href="data:,">
             <title>\(title) — Honnin</title>
             <style nonce="\(nonce)">\(AccountAssets.style)</style></head>
             <body data-page="\(page.rawValue)"><header class="bar"><span class="brand">Honnin</span>
@@ -195,7 +195,8 @@ struct AccountPages {
             </form>
             <section id="second-factor" class="panel" aria-labelledby="second-h" hidden>
             <h2 id="second-h" tabindex="-1">\(t("login.second"))</h2><p>\(t("login.second.text"))</p>
-            <div id="second-methods"></div></section>
+            <div id="second-methods"></div>
+            <button type="button" class="link" id="start-over" hidden>\(t("login.start_over"))</button></section>
             <p class="switch" id="signup-link">\(t("login.no_account")) <a href="/account/signup?lang=\(l.rawValue)">\(t("login.to_signup"))</a></p>
             """
     }
@@ -230,7 +231,7 @@ struct AccountPages {
             </section>
             <section id="recovery" class="panel" aria-labelledby="recovery-h">
             <h2 id="recovery-h">\(t("recovery.h"))</h2><p>\(t("recovery.text"))</p>
-            <button type="button" class="secondary" id="recovery-issue">\(t("recovery.issue"))</button>
+            <button type="button" class="secondary wide" id="recovery-issue">\(t("recovery.issue"))</button>
             <p class="error" id="err-recovery" role="alert"></p>
             <div id="recovery-codes" class="sub" hidden><p class="alert">\(t("recovery.shown_once"))</p>
             <ol id="recovery-list" class="codes"></ol>
@@ -323,6 +324,7 @@ struct AccountPages {
             ("login.to_signup", "アカウントを作成", "Create an account"),
             ("login.signed_in_as", "{name} としてサインインしています。", "You are signed in as {name}."),
             ("login.to_account", "アカウントのページへ", "Go to your account"),
+            ("login.start_over", "最初からやり直す（別の方法でサインイン）", "Start again (sign in another way)"),
             ("login.enter_username", "ユーザー名を入力してください。", "Enter your user name."),
             ("login.enter_password", "パスワードを入力してください。", "Enter your password."),
             // Second factor and step-up.
@@ -351,6 +353,7 @@ struct AccountPages {
             ("webauthn.unsupported", "このブラウザはパスキーに対応していません。", "This browser does not support passkeys."),
             ("webauthn.exists", "この認証器はすでに登録されています。", "This authenticator is already registered."),
             // Home.
+            ("home.welcome.plain", "ようこそ、{name} さん", "Welcome, {name}"),
             ("home.welcome", "ようこそ、{name} さん（ユーザー名：{username}）", "Welcome, {name} (user name: {username})"),
             ("level.h", "現在の認証レベル", "Your current authentication level"),
             ("level.badge", "AAL{n}", "AAL{n}"),

@@ -107,7 +107,7 @@ struct AuthRoutes {
             return try respond(try await run { try await authn.authenticate(response, context: current, client: client(request)) }, request: request)
         }
         auth.post("jpki/challenge") { request, _ in
-            guard jpki != nil else { throw problem(AuthnError(.unavailable, "no JPKI revocation source configured")) }
+            guard jpki != nil else { throw problem(AuthnError(.methodUnavailable, "no JPKI revocation source configured")) }
             let current = try await optionalSession(request, changing: true)
             let challenge = try await run { try await authn.jpkiChallenge(context: current) }
             return try JSONBody.response(["challenge": Bytes.base64URL(challenge)], headers: [.cacheControl: "no-store"])
@@ -285,7 +285,7 @@ struct AuthRoutes {
     }
 
     func jpkiBody(_ request: Request) async throws -> (JPKIVerifier, (certificate: [UInt8], signature: [UInt8], challenge: [UInt8])) {
-        guard let jpki else { throw problem(AuthnError(.unavailable, "no JPKI revocation source configured")) }
+        guard let jpki else { throw problem(AuthnError(.methodUnavailable, "no JPKI revocation source configured")) }
         let body = try await JSONBody.decode(JPKIBody.self, from: request, limit: maxBody)
         func bytes(_ s: String, _ member: String) throws -> [UInt8] {
             guard let b = Data(base64Encoded: s).map(Array.init) ?? Bytes.fromBase64URL(s), !b.isEmpty else {
@@ -311,6 +311,7 @@ struct AuthRoutes {
             case .stepUpRequired, .roleRequired: .forbidden
             case .challengeExpired: .gone
             case .notFound: .notFound
+            case .methodUnavailable: .unprocessableContent
             case .unavailable: .serviceUnavailable
             }
         var headers: HTTPFields = [:]

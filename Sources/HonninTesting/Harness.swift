@@ -1,11 +1,13 @@
 import Foundation
 import GRDB
+import HonninAuthn
 import HonninCore
 import HonninCredentials
 import HonninPolicy
 import HonninProofing
 import HonninSQLite
 import HonninStore
+import HonninWebAuthn
 import Synchronization
 
 /// A SQLite store in a temporary directory with in-memory keys, a fixed clock and seeded
@@ -22,6 +24,8 @@ public struct SQLiteHarness: Sendable {
     public let verifications: VerificationService
     public let reviews: ReviewService
     public let records: RecordService
+    /// Accounts over the same store; the relying party is `localhost` with origin `http://localhost:8080`.
+    public let authn: AuthnService
 
     public init(
         settings: VerificationSettings = VerificationSettings(publicURL: "https://verify.example.jp"), review: ReviewSettings = ReviewSettings(),
@@ -45,6 +49,11 @@ public struct SQLiteHarness: Sendable {
             reviewers: store, verifications: verifications, settings: review, clock: clock, random: random,
             hasher: PasswordHasher(parameters: .init(logN: 10, r: 8, p: 1)))
         records = RecordService(records: store, verifications: verifications, clock: clock)
+        authn = try AuthnService(
+            accounts: store.accounts, vault: vault,
+            relyingParty: RelyingParty(id: "localhost", name: "Honnin", origins: ["http://localhost:8080"], clock: clock),
+            lookupKey: try keys.lookupKey(), clock: clock, random: random, passwordParameters: .init(logN: 10, r: 8, p: 1),
+            recoveryParameters: .init(logN: 10, r: 8, p: 1))
     }
 
     public func remove() { directory.remove() }

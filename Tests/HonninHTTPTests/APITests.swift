@@ -33,10 +33,12 @@ struct APIHarness {
 
     var services: HonninServices {
         let ready = self.ready
-        return HonninServices(
+        var services = HonninServices(
             apiKeys: harness.apiKeys, vault: harness.vault, readiness: { ready }, metrics: PrometheusCollectorRegistry(),
             policy: harness.policy, verifications: harness.verifications, reviews: harness.reviews, records: harness.records, today: { "2026-11-29" }, maxBodyBytes: 4096,
             maxSubmissionBytes: maxSubmission)
+        services.authn = harness.authn
+        return services
     }
 
     func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {

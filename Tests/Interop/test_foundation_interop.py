@@ -155,5 +155,7 @@ def test_api_conforms_to_its_openapi_document_under_fuzzing(server):
          "--max-examples", "40", "--seed", "20261129"],
         capture_output=True, text=True, timeout=600)
     summary = result.stdout[result.stdout.find("SUMMARY"):]
+    if os.environ.get("HONNIN_SCHEMATHESIS_LOG"):
+        pathlib.Path(os.environ["HONNIN_SCHEMATHESIS_LOG"]).write_text(result.stdout)
     assert result.returncode == 0, summary[-3000:]
     assert "passed" in summary

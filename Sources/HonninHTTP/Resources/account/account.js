@@ -389,7 +389,7 @@
     busy(button, true);
     return register('passkey').then(function () { location.assign(url('/account')); }, function (e) {
       busy(button, false);
-      var gone = e instanceof ApiError && (e.status === 401 || e.status === 403);
+      var gone = e instanceof ApiError && e.body && e.body.code === 'session_required';
       setError('passkey', gone ? T['signup.expired'] : problemText(e));
       if (gone) button.hidden = true;
       $('passkey-step-h').focus();
@@ -414,6 +414,7 @@
         $('signup-link').hidden = true;
         $('second-factor').hidden = false;
         $('second-h').focus();
+        $('start-over').hidden = false;
         return factorChooser($('second-methods'), next).then(function () { location.assign(url('/account')); });
       });
     }
@@ -454,6 +455,11 @@
         formError(problemText(e));
         startConditional();
       });
+    });
+
+    // Leaving the second step: the half-finished session ends, the page starts again.
+    $('start-over').addEventListener('click', function () {
+      api('POST', '/auth/logout').then(null, function () {}).then(function () { location.assign(url('/account/login')); });
     });
 
     $('use-password').addEventListener('click', function () {
@@ -510,7 +516,9 @@
   function renderLevel() {
     if (!session || !$('level-badge')) return;
     var n = Math.max(0, Math.min(3, Number(session.aal) || 0));
-    $('welcome').textContent = fmt('home.welcome', { name: session.display_name || session.username || '', username: session.username || '' });
+    var display = session.display_name || session.username || '';
+    $('welcome').textContent = display === session.username ? fmt('home.welcome.plain', { name: display })
+      : fmt('home.welcome', { name: display, username: session.username || '' });
     $('level-badge').textContent = fmt('level.badge', { n: n });
     $('level-badge').setAttribute('data-aal', String(n));
     $('level-name').textContent = T['level.name.' + n];
@@ -522,7 +530,8 @@
   }
 
   function signedOut(e) {
-    if (e instanceof ApiError && e.status === 401) { location.assign(url('/account/login')); return true; }
+    // (A wrong code is 401 too, as `invalid_credentials`; only a missing session leaves the page.)
+    if (e instanceof ApiError && e.status === 401 && e.body && e.body.code === 'session_required') { location.assign(url('/account/login')); return true; }
     return false;
   }
 
@@ -541,11 +550,18 @@
         else if (a.backup_eligible) meta.push(T['factors.synced']);
         var remove = el('button', { type: 'button', class: 'secondary small', text: T['factors.remove'], 'aria-label': T['factors.remove'] + ' ' + name });
         var row = el('li', { class: 'item', 'data-method': a.method, 'data-id': a.id },
-          el('div', { class: 'item-main' }, el('strong', { text: name }), el('span', { class: 'meta', text: meta.join(' · ') })), remove);
+          el('div', { class: 'item-main' }, el('strong', { text: name }), metaLine(meta)), remove);
         remove.addEventListener('click', function () { confirmRemove(row, a, name); });
         list.append(row);
       });
     });
+  }
+
+  // Facts about an item, each kept whole when the line wraps.
+  function metaLine(items) {
+    var line = el('span', { class: 'meta' });
+    items.forEach(function (t) { line.append(el('span', { text: t })); });
+    return line;
   }
 
   function confirmRemove(row, a, name) {
@@ -583,7 +599,7 @@
         var title = el('strong', { text: client + ' · ' + fmt('level.badge', { n: s.aal }) });
         var main = el('div', { class: 'item-main' }, title);
         if (s.current) main.append(el('span', { class: 'tag', text: T['sessions.current'] }));
-        main.append(el('span', { class: 'meta', text: meta.join(' · ') }));
+        main.append(metaLine(meta));
         var row = el('li', { class: 'item', 'data-current': s.current ? 'true' : 'false' }, main);
         if (!s.current) {
           var revoke = el('button', { type: 'button', class: 'secondary small', text: T['sessions.revoke'] });
