@@ -258,7 +258,7 @@ struct AuthRoutes {
         body["expires_at"] = .string(Timestamp.format(outcome.session.expiresAt))
         var headers: HTTPFields = [.cacheControl: "no-store"]
         if let token = outcome.token {
-            headers[.setCookie] = cookie(token.revealed, maxAge: Int(outcome.session.expiresAt.timeIntervalSince(Date()).rounded(.down)))
+            headers[.setCookie] = cookie(token.revealed, maxAge: Int(outcome.session.expiresAt.timeIntervalSince(outcome.session.lastSeenAt).rounded(.down)))
             if request.headers[HTTPField.Name("Honnin-Session-Transport")!]?.lowercased() == "bearer" { body["session_token"] = .string(token.revealed) }
         }
         return try JSONBody.response(body, status: status, headers: headers)
