@@ -22,6 +22,9 @@ public struct AuthnSettings: Sendable {
     /// The issuer shown in authenticator apps.
     public var totpIssuer = "Honnin"
     public var recoveryCodeCount = 10
+    /// Whether anyone may create an account with `POST /auth/signup`. Off, accounts come only
+    /// from verification flows and the operator's CLI.
+    public var openSignUp = true
     public init() {}
 }
 
@@ -110,7 +113,10 @@ public struct AuthnService: Sendable {
     /// Creates an account and a session for it. With a password, the session is at AAL1 at
     /// once; without one, the session may enrol a first authenticator (a passkey) within
     /// ``AuthnSettings/enrolmentWindow``.
-    public func signUp(username raw: String, password: Redacted<String>?, displayName: String?, client: String, origin: String = "signup") async throws(AuthnError) -> AuthnOutcome {
+    public func signUp(
+        username raw: String, password: Redacted<String>?, displayName: String?, client: String, origin: String = "signup", roles: Set<String> = []
+    ) async throws(AuthnError) -> AuthnOutcome {
+        guard settings.openSignUp || origin != "signup" else { throw AuthnError(.methodUnavailable, "sign-up is closed on this server") }
         guard let username = Self.normalizeUsername(raw) else {
             throw AuthnError(.invalidInput, "user name not acceptable", member: "username", reason: "username_invalid")
         }
@@ -131,7 +137,7 @@ public struct AuthnService: Sendable {
             let now = clock.now()
             let (profile, _) = try await vault.seal(
                 [VaultField(name: "username", text: username), VaultField(name: "display_name", text: display)], actor: "signup")
-            let account = Account(id: newID(.account), usernameDigest: digest, profile: profile, createdAt: now, origin: origin)
+            let account = Account(id: newID(.account), usernameDigest: digest, profile: profile, createdAt: now, origin: origin, roles: roles)
             var authenticators: [Authenticator] = []
             var entries: [AMREntry] = []
             if let password {

@@ -15,6 +15,7 @@ struct AuthnOptions: ParsableArguments {
     @Option(help: "Allowed origins for WebAuthn and the account API, comma-separated. Env HONNIN_ORIGINS; default the public URL's origin")
     var origins: String?
     @Option(help: "Name shown by authenticators. Env HONNIN_RP_NAME; default Honnin") var rpName: String?
+    @Option(help: "Anyone may sign up at /auth/signup (true/false). Env HONNIN_OPEN_SIGNUP; default true") var openSignup: String?
 
     /// The file `honnin mds import` writes into the data directory, and its roots.
     static let mdsFile = "fido-mds.jwt"
@@ -43,6 +44,7 @@ struct AuthnOptions: ParsableArguments {
             id: rpID, name: name, origins: Set(originList), userVerification: .preferred, attestation: .permissive, trustSource: trust, clock: env.clock)
         var settings = AuthnSettings()
         settings.totpIssuer = name
+        settings.openSignUp = try s.value("open_signup", flag: openSignup, default: true) { ["true": true, "false": false][$0.lowercased()] }
         return try AuthnService(
             accounts: env.store.accounts, vault: env.vault, relyingParty: rp, lookupKey: try env.keys.lookupKey(), settings: settings, clock: env.clock,
             random: env.random)

@@ -102,6 +102,18 @@ struct AuthnServiceTests {
         #expect(await authnCode { _ = try await f.service.signUp(username: "ｔａｒｏ", password: goodPassword, displayName: nil, client: "t") }?.code == .usernameTaken)
     }
 
+    @Test("with sign-up closed, only the operator (or a verification flow) creates accounts")
+    func closedSignUp() async throws {
+        var settings = AuthnSettings()
+        settings.openSignUp = false
+        let f = try await AuthnFixture(settings: settings)
+        #expect(await authnCode { _ = try await f.service.signUp(username: "hachi", password: goodPassword, displayName: nil, client: "t") }?.code == .methodUnavailable)
+        let made = try await f.service.signUp(username: "hachi", password: goodPassword, displayName: nil, client: "cli", origin: "cli", roles: ["reviewer"])
+        let ctx = try await f.context(made)
+        #expect(ctx.account.roles == ["reviewer"] && ctx.account.origin == "cli")
+        #expect(await authnCode { try await f.service.require(1, role: "admin", in: ctx) }?.code == .roleRequired)
+    }
+
     @Test("throttling: delays grow after 5 failures, unknown user names behave the same, a lock at 100 answers like a wrong password")
     func throttling() async throws {
         var settings = AuthnSettings()
