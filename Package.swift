@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "HonninProofing",
             dependencies: [
-                "HonninCore", "HonninPolicy", "HonninStore", "HonninCredentials", "HonninPKI",
+                "HonninCore", "HonninPolicy", "HonninStore", "HonninCredentials", "HonninPKI", "HonninAuthn",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
             ],
@@ -241,7 +241,7 @@ let package = Package(
         .testTarget(
             name: "HonninHTTPTests",
             dependencies: [
-                "HonninHTTP", "HonninSQLite", "HonninStore", "HonninPolicy", "HonninProofing", "HonninTesting",
+                "HonninHTTP", "HonninSQLite", "HonninStore", "HonninPolicy", "HonninProofing", "HonninTesting", "HonninCredentials", "HonninAuthn",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
@@ -249,7 +249,7 @@ let package = Package(
         .testTarget(
             name: "HonninCLITests",
             dependencies: [
-                "HonninCore", "HonninTesting", "honnin", "HonninCards", "HonninHTTP", .product(name: "GRDB", package: "GRDB.swift"),
+                "HonninCore", "HonninTesting", "honnin", "HonninCards", "HonninHTTP", "HonninPKI", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

@@ -23,6 +23,8 @@ let package = Package(
                 .product(name: "HonninSQLite", package: "Honnin"),
                 .product(name: "HonninPKI", package: "Honnin"),
                 .product(name: "HonninTesting", package: "Honnin"),
+                .product(name: "HonninWebAuthn", package: "Honnin"),
+                .product(name: "HonninCredentials", package: "Honnin"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -1,45 +1,38 @@
 import Foundation
 import HTTPTypes
+import HonninAuthn
 import HonninCore
 import HonninPolicy
 import HonninProofing
 import HonninStore
 import Hummingbird
 
-/// `/console`: the reviewer console, server-rendered, no script. Reviewers sign in with a
-/// session cookie (`HttpOnly; SameSite=Strict; Path=/console`, `Secure` behind https); every
-/// form post carries the session's CSRF token; images are served only to a signed-in reviewer,
-/// never cached. Every view of a case and every decision is in the audit log.
+/// `/console`: the reviewer console, server-rendered, no script. Reviewers sign in as accounts at
+/// `/account/login` (the `honnin_session` cookie), and the console opens only for an account
+/// with the `reviewer` role whose session is at AAL2 (two distinct factors, NIST SP 800-63B-4);
+/// below that it explains how to step up. Every form post carries the session's CSRF token;
+/// images are served only to a signed-in reviewer, never cached. Every view of a case and every
+/// decision is in the audit log.
 struct ConsoleRoutes {
     let reviews: ReviewService
     let catalogue: MethodCatalogue
     let secureCookies: Bool
 
-    static let cookieName = "honnin_console"
+    /// The account session cookie (set by the account pages and `/auth/*`).
+    static let cookieName = AuthRoutes.cookieName
     static let csp = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
     func register(on router: Router<HonninRequestContext>) {
         let console = router.group("console")
         console.get("login") { request, _ in
-            page(Self.language(request), title: ("審査コンソールにログイン", "Sign in to the review console"), body: loginForm(Self.language(request), failed: false))
-        }
-        console.post("login") { request, _ in
-            let l = Self.language(request)
-            let form = try await Self.form(request)
-            guard let (session, token) = try await reviews.signIn(username: form.first("username") ?? "", password: Redacted(form.first("password") ?? ""))
-            else {
-                return page(l, title: ("審査コンソールにログイン", "Sign in to the review console"), body: loginForm(l, failed: true), status: .unauthorized)
-            }
-            var response = Response(status: .seeOther, headers: [.location: "/console?lang=\(l.rawValue)"])
-            response.headers[.setCookie] = cookie(token.revealed, maxAge: Int(session.expiresAt.timeIntervalSince(session.createdAt)))
-            return response
+            Response(status: .seeOther, headers: [.location: "/account/login?next=/console&lang=\(Self.language(request).rawValue)", .cacheControl: "no-store"])
         }
         console.post("logout") { request, _ in
             let (session, _) = try await signedIn(request)
             try await checkCSRF(request, session: session)
-            try await reviews.signOut(session)
-            var response = Response(status: .seeOther, headers: [.location: "/console/login"])
-            response.headers[.setCookie] = cookie("", maxAge: 0)
+            try await reviews.authn.revoke(session: session.context.session.id, in: session.context)
+            var response = Response(status: .seeOther, headers: [.location: "/account/login?next=/console"])
+            response.headers[.setCookie] = "\(Self.cookieName)=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax\(secureCookies ? "; Secure" : "")"
             return response
         }
         console.get { request, _ in
@@ -86,23 +79,50 @@ struct ConsoleRoutes {
 
     // MARK: Sessions
 
-    func cookie(_ value: String, maxAge: Int) -> String {
-        "\(Self.cookieName)=\(value); Path=/console; Max-Age=\(maxAge); HttpOnly; SameSite=Strict\(secureCookies ? "; Secure" : "")"
-    }
-
-    /// The signed-in reviewer, or a redirect to the login page.
-    func signedIn(_ request: Request) async throws -> (ReviewerSession, Reviewer) {
+    /// The signed-in reviewer: an account session (the account pages' cookie) with the reviewer
+    /// role at AAL2; else the sign-in page (no session), a step-up page or a refusal.
+    func signedIn(_ request: Request) async throws -> (ConsoleSession, Reviewer) {
         let value = request.headers[values: .cookie].flatMap { $0.split(separator: ";") }.map { $0.trimmingCharacters(in: .whitespaces) }
             .first { $0.hasPrefix(Self.cookieName + "=") }.map { String($0.dropFirst(Self.cookieName.count + 1)) }
-        guard let value, let found = try await reviews.authenticate(cookie: value) else { throw ConsoleRedirect() }
-        return found
+        guard let value, let context = try? await reviews.authn.authenticate(token: value) else { throw ConsoleRedirect() }
+        switch try await reviews.access(context) {
+        case .allowed(let reviewer): return (ConsoleSession(context: context), reviewer)
+        case .notReviewer: throw ConsoleRefusal(response: refusalPage(.notReviewer, Self.language(request)))
+        case .stepUp(let current): throw ConsoleRefusal(response: refusalPage(.stepUp(current: current), Self.language(request)))
+        }
     }
 
-    func checkCSRF(_ request: Request, session: ReviewerSession) async throws {
+    /// The page for a session that cannot open the console.
+    enum Refusal { case stepUp(current: Int), notReviewer }
+
+    func refusalPage(_ refusal: Refusal, _ l: Language) -> Response {
+        let t = { (ja: String, en: String) in l == .ja ? ja : en }
+        switch refusal {
+        case .stepUp(let current):
+            return page(
+                l, title: ("追加の認証が必要です", "Another factor is needed"),
+                body: """
+                    <main><h1>\(t("審査コンソールには2段階の認証が必要です", "The review console needs two factors"))</h1>
+                    <p class="panel">\(t("現在の認証保証レベルは AAL\(current) です。審査には AAL2（パスワードと認証アプリ、パスキーなど2つの要素）が必要です。アカウントのページで2つ目の要素を使うか、登録してください。", "Your session is at AAL\(current). Reviewing needs AAL2 (two factors, such as a password and an authenticator app, or a passkey). Use or add a second factor on your account page."))</p>
+                    <p><a href="/account?lang=\(l.rawValue)">\(t("アカウントのページへ", "Go to your account page"))</a> ·
+                    <a href="/account/login?next=/console&amp;lang=\(l.rawValue)">\(t("もう一度ログイン", "Sign in again"))</a></p></main>
+                    """, status: .forbidden)
+        case .notReviewer:
+            return page(
+                l, title: ("審査担当者ではありません", "Not a reviewer"),
+                body: """
+                    <main><h1>\(t("このアカウントは審査担当者ではありません", "This account is not a reviewer"))</h1>
+                    <p class="panel">\(t("審査担当者のアカウントは管理者が honnin reviewer create で作成します。", "Reviewer accounts are created by the operator with honnin reviewer create."))</p>
+                    <p><a href="/account?lang=\(l.rawValue)">\(t("アカウントのページへ", "Go to your account page"))</a></p></main>
+                    """, status: .forbidden)
+        }
+    }
+
+    func checkCSRF(_ request: Request, session: ConsoleSession) async throws {
         try checkCSRF(try await Self.form(request), session: session)
     }
 
-    func checkCSRF(_ form: Form, session: ReviewerSession) throws {
+    func checkCSRF(_ form: Form, session: ConsoleSession) throws {
         guard let token = form.first("csrf"), Bytes.constantTimeEqual(Array(token.utf8), Array(session.csrfToken.utf8)) else {
             throw Problem(
                 .forbidden, code: "csrf_failed",
@@ -185,22 +205,7 @@ struct ConsoleRoutes {
             body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    func loginForm(_ l: Language, failed: Bool) -> String {
-        let t = { (ja: String, en: String) in l == .ja ? ja : en }
-        return """
-            <main><h1>\(t("審査コンソール", "Review console"))</h1>
-            \(failed ? "<p class=\"error\" role=\"alert\">\(t("ユーザー名またはパスワードが正しくありません。", "The username or password is wrong."))</p>" : "")
-            <form method="post" action="/console/login?lang=\(l.rawValue)" class="panel">
-            <label>\(t("ユーザー名", "Username")) <input type="text" name="username" autocomplete="username" required></label>
-            <label>\(t("パスワード", "Password")) <input type="password" name="password" autocomplete="current-password" required></label>
-            <button type="submit">\(t("ログイン", "Sign in"))</button>
-            </form>
-            <p>\(t("現在はパスワードのみでログインします。多要素認証は認証機能の導入時に必須になります。", "Sign-in is by password only for now; a second factor becomes mandatory when the authentication work lands."))
-            <a href="/console/login?lang=\(l == .ja ? "en" : "ja")">\(l == .ja ? "English" : "日本語")</a></p></main>
-            """
-    }
-
-    func header(_ l: Language, session: ReviewerSession, reviewer: Reviewer) -> String {
+    func header(_ l: Language, session: ConsoleSession, reviewer: Reviewer) -> String {
         let t = { (ja: String, en: String) in l == .ja ? ja : en }
         return """
             <header><strong>Honnin \(t("審査コンソール", "Review console"))</strong><a href="/console?lang=\(l.rawValue)">\(t("審査待ち一覧", "Queue"))</a>
@@ -231,7 +236,7 @@ struct ConsoleRoutes {
         return catalogue.documents.first { $0.id == id }.map { l == .ja ? $0.ja : $0.en } ?? id
     }
 
-    func queuePage(_ l: Language, session: ReviewerSession, reviewer: Reviewer) async throws -> Response {
+    func queuePage(_ l: Language, session: ConsoleSession, reviewer: Reviewer) async throws -> Response {
         let t = { (ja: String, en: String) in l == .ja ? ja : en }
         let items = try await reviews.queue()
         let rows = items.map { item in
@@ -259,7 +264,7 @@ struct ConsoleRoutes {
 
     /// The case page; after a refused decision, `previous` keeps what the reviewer had ticked and typed.
     func casePage(
-        _ l: Language, _ c: ReviewCase, session: ReviewerSession, reviewer: Reviewer, error: String?, status: HTTPResponse.Status = .ok,
+        _ l: Language, _ c: ReviewCase, session: ConsoleSession, reviewer: Reviewer, error: String?, status: HTTPResponse.Status = .ok,
         previous: Form? = nil
     ) -> Response {
         let ticked = Set(previous?.all("checklist") ?? [])
@@ -326,4 +331,16 @@ struct ConsoleRoutes {
 /// Thrown when a console page needs a signed-in reviewer: becomes a redirect to the login page.
 struct ConsoleRedirect: Error {
     var status: HTTPResponse.Status { .seeOther }
+}
+
+/// A signed-in console session (an account session that passed the reviewer gate).
+struct ConsoleSession {
+    let context: SessionContext
+    var csrfToken: String { context.session.csrfToken }
+}
+
+/// A session that may not open the console, with the page that says why (the problem
+/// middleware answers with it).
+struct ConsoleRefusal: Error {
+    let response: Response
 }

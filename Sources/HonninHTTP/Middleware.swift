@@ -25,6 +25,8 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch let refusal as RequestError {
             // The flow engine's refusals (stable code, ja/en text, the member) as problems.
             response = render(VerificationProblems.problem(refusal), request, context)
+        } catch let refusal as ConsoleRefusal {
+            response = refusal.response
         } catch let redirect as ConsoleRedirect {
             response = Response(status: redirect.status, headers: [.location: "/console/login", .cacheControl: "no-store"])
         } catch let error as HTTPError {

@@ -1,51 +1,28 @@
 import Crypto
 import Foundation
+import HonninAuthn
 import HonninCore
 import HonninCredentials
 import HonninPolicy
 import HonninStore
 
-/// A person who reviews uploaded documents in the console. Until the authentication work lands,
-/// reviewers sign in with a password alone (at least 15 characters, scrypt-hashed); a second
-/// factor will then be required (docs/review.md).
+/// A person who reviews uploaded documents in the console. A reviewer signs in as an account
+/// (HonninAuthn) with the same user name and the `reviewer` role, and the console needs the
+/// session at AAL2 (docs/review.md); this record holds what reviews need: the identity decisions
+/// are recorded under and whether the reviewer is disabled.
 public struct Reviewer: Sendable, Equatable {
     public let id: HonninID
     public let username: String
     public let displayName: String
-    /// PHC string (`$scrypt$…`).
-    public var passwordHash: String
     public let createdAt: Date
     public var disabledAt: Date?
 
-    public init(id: HonninID, username: String, displayName: String, passwordHash: String, createdAt: Date, disabledAt: Date? = nil) {
+    public init(id: HonninID, username: String, displayName: String, createdAt: Date, disabledAt: Date? = nil) {
         self.id = id
         self.username = username
         self.displayName = displayName
-        self.passwordHash = passwordHash
         self.createdAt = createdAt
         self.disabledAt = disabledAt
-    }
-}
-
-/// A signed-in console session: the cookie carries a random token (only its SHA-256 is stored)
-/// and every form carries the session's CSRF token.
-public struct ReviewerSession: Sendable, Equatable {
-    public let id: HonninID
-    public let reviewer: HonninID
-    public let tokenDigest: [UInt8]
-    public let csrfToken: String
-    public let createdAt: Date
-    public var lastSeenAt: Date
-    public let expiresAt: Date
-
-    public init(id: HonninID, reviewer: HonninID, tokenDigest: [UInt8], csrfToken: String, createdAt: Date, lastSeenAt: Date, expiresAt: Date) {
-        self.id = id
-        self.reviewer = reviewer
-        self.tokenDigest = tokenDigest
-        self.csrfToken = csrfToken
-        self.createdAt = createdAt
-        self.lastSeenAt = lastSeenAt
-        self.expiresAt = expiresAt
     }
 }
 
@@ -55,10 +32,6 @@ public protocol ReviewerRepository: Sendable {
     func reviewer(username: String) async throws -> Reviewer?
     func reviewers() async throws -> [Reviewer]
     func updateReviewer(_ r: Reviewer, audit: AuditEvent?) async throws
-    func insertSession(_ s: ReviewerSession, audit: AuditEvent) async throws
-    func session(_ id: HonninID) async throws -> ReviewerSession?
-    func touchSession(_ id: HonninID, at: Date) async throws
-    func deleteSession(_ id: HonninID, audit: AuditEvent?) async throws
     func appendAuditEvent(_ event: AuditEvent) async throws
 }
 
@@ -119,15 +92,10 @@ public struct ReviewSettings: Sendable {
     /// Approvals need a second, different reviewer (rejections are final at once: they are the
     /// safe side).
     public var fourEyes: Bool
-    /// Console sessions end after this long (default 8 h) or this long idle (default 30 min).
-    public var sessionLifetime: TimeInterval
-    public var sessionIdle: TimeInterval
 
-    public init(sla: TimeInterval = 86_400, fourEyes: Bool = false, sessionLifetime: TimeInterval = 8 * 3600, sessionIdle: TimeInterval = 1800) {
+    public init(sla: TimeInterval = 86_400, fourEyes: Bool = false) {
         self.sla = sla
         self.fourEyes = fourEyes
-        self.sessionLifetime = sessionLifetime
-        self.sessionIdle = sessionIdle
     }
 }
 
@@ -147,21 +115,27 @@ public struct ReviewService: Sendable {
     public let reviewers: any ReviewerRepository
     public let verifications: VerificationService
     public let settings: ReviewSettings
+    /// Reviewers sign in as accounts; the console needs AAL2 and the `reviewer` role.
+    public let authn: AuthnService
     let clock: any WallClock
     let random: any RandomSource
-    let hasher: PasswordHasher
 
     public init(
-        reviewers: any ReviewerRepository, verifications: VerificationService, settings: ReviewSettings, clock: any WallClock, random: any RandomSource,
-        hasher: PasswordHasher = PasswordHasher()
+        reviewers: any ReviewerRepository, verifications: VerificationService, settings: ReviewSettings, authn: AuthnService, clock: any WallClock,
+        random: any RandomSource
     ) {
         self.reviewers = reviewers
         self.verifications = verifications
         self.settings = settings
+        self.authn = authn
         self.clock = clock
         self.random = random
-        self.hasher = PasswordHasher(parameters: hasher.parameters, random: random)
     }
+
+    /// The role an account needs for the console, and the level its session needs (NIST SP
+    /// 800-63B-4 AAL2: two distinct factors, one replay-resistant).
+    public static let role = "reviewer"
+    public static let requiredAAL = 2
 
     // MARK: Accounts
 
@@ -170,6 +144,8 @@ public struct ReviewService: Sendable {
         (3...64).contains(u.utf8.count) && u.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || [0x2E, 0x5F, 0x2D].contains($0) }
     }
 
+    /// Creates the reviewer and its account (role `reviewer`, the password as its first factor).
+    /// The reviewer then adds a second factor at `/account` before the console opens.
     public func createReviewer(username: String, displayName: String, password: Redacted<String>, actor: String) async throws -> Reviewer {
         guard Self.validUsername(username) else {
             throw HonninError(.invalidInput, "a username is 3 to 64 characters of a-z, 0-9, '.', '_' and '-'")
@@ -179,67 +155,42 @@ public struct ReviewService: Sendable {
             throw HonninError(.invalidInput, "a display name is 1 to 100 printable characters")
         }
         do {
-            try PasswordPolicy.check(password, context: [username, name, "honnin"])
+            try PasswordPolicy.check(password, context: [username, name, authn.settings.totpIssuer])
         } catch {
             throw HonninError(.invalidInput, "\(error.message.en) (\(error.code), NIST SP 800-63B-4 §3.1.1.2)")
         }
-        if try await reviewers.reviewer(username: username) != nil { throw HonninError(.conflict, "reviewer \(username) exists") }
+        let existing = try await reviewers.reviewer(username: username)
+        do {
+            _ = try await authn.signUp(username: username, password: password, displayName: name, client: "cli", origin: "cli", roles: [Self.role])
+        } catch {
+            if error.code == .usernameTaken { throw HonninError(.conflict, existing == nil ? "an account named \(username) exists" : "reviewer \(username) exists") }
+            throw HonninError(.invalidInput, "\(error.message.en) (\(error.reason ?? error.code.rawValue), NIST SP 800-63B-4 §3.1.1.2)")
+        }
+        // A reviewer from before reviewers signed in as accounts: now linked to its new account.
+        if let existing { return existing }
         let now = clock.now()
         let r = Reviewer(
-            id: HonninID(kind: .reviewer, milliseconds: Timestamp.milliseconds(now), random: random), username: username, displayName: name,
-            passwordHash: try hasher.hash(password), createdAt: now)
+            id: HonninID(kind: .reviewer, milliseconds: Timestamp.milliseconds(now), random: random), username: username, displayName: name, createdAt: now)
         try await reviewers.insertReviewer(r, audit: AuditEvent(action: "reviewer.created", actor: actor, subject: r.id.rawValue, at: now))
         return r
     }
 
-    /// Signs in; returns the session and the cookie token, or nil (the caller cannot tell an
-    /// unknown username from a wrong password; both cost one scrypt).
-    public func signIn(username: String, password: Redacted<String>) async throws -> (ReviewerSession, token: Redacted<String>)? {
-        let now = clock.now()
-        let reviewer = Self.validUsername(username) ? try await reviewers.reviewer(username: username) : nil
-        // Same work whether or not the account exists (a fixed dummy hash of the same cost).
-        let ok = PasswordHasher.verify(password, against: reviewer?.passwordHash ?? Self.dummyHash)
-        guard let reviewer, ok, reviewer.disabledAt == nil else {
-            try await reviewers.appendAuditEvent(
-                AuditEvent(action: "reviewer.login_failed", actor: "anonymous", subject: reviewer?.id.rawValue, at: now))
-            return nil
-        }
-        if hasher.needsRehash(reviewer.passwordHash) {
-            var upgraded = reviewer
-            upgraded.passwordHash = try hasher.hash(password)
-            try await reviewers.updateReviewer(upgraded, audit: nil)
-        }
-        let token = "hrs_" + Bytes.base64URL(random.bytes(32))
-        let session = ReviewerSession(
-            id: HonninID(kind: .reviewerSession, milliseconds: Timestamp.milliseconds(now), random: random), reviewer: reviewer.id,
-            tokenDigest: Array(SHA256.hash(data: Array(token.utf8))), csrfToken: Bytes.base64URL(random.bytes(32)), createdAt: now, lastSeenAt: now,
-            expiresAt: now.addingTimeInterval(settings.sessionLifetime))
-        try await reviewers.insertSession(
-            session, audit: AuditEvent(action: "reviewer.login", actor: "reviewer:\(reviewer.id.rawValue)", subject: session.id.rawValue, at: now))
-        return (session, Redacted(session.id.rawValue + "." + token))
+    /// Why a session cannot open the console.
+    public enum Access: Sendable {
+        case allowed(Reviewer)
+        /// The account has no reviewer role or reviewer record, or the reviewer is disabled.
+        case notReviewer
+        /// Signed in below AAL2: use (or add) a second factor at `/account`.
+        case stepUp(current: Int)
     }
 
-    static let dummyHash = "$scrypt$ln=15,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-
-    /// The session and reviewer a cookie value names, if valid now (constant-time check; idle
-    /// and absolute limits; disabled reviewers are out at once).
-    public func authenticate(cookie: String) async throws -> (ReviewerSession, Reviewer)? {
-        let parts = cookie.split(separator: ".", maxSplits: 1)
-        guard parts.count == 2, let id = HonninID(parsing: parts[0], kind: .reviewerSession),
-            let session = try await reviewers.session(id)
-        else { return nil }
-        let now = clock.now()
-        guard Bytes.constantTimeEqual(Array(SHA256.hash(data: Array(parts[1].utf8))), session.tokenDigest), now < session.expiresAt,
-            now.timeIntervalSince(session.lastSeenAt) < settings.sessionIdle,
-            let reviewer = try await reviewers.reviewer(id: session.reviewer), reviewer.disabledAt == nil
-        else { return nil }
-        if now.timeIntervalSince(session.lastSeenAt) > 60 { try await reviewers.touchSession(id, at: now) }
-        return (session, reviewer)
-    }
-
-    public func signOut(_ session: ReviewerSession) async throws {
-        try await reviewers.deleteSession(
-            session.id, audit: AuditEvent(action: "reviewer.logout", actor: "reviewer:\(session.reviewer.rawValue)", subject: session.id.rawValue, at: clock.now()))
+    /// The console's gate for an account session.
+    public func access(_ context: SessionContext) async throws -> Access {
+        guard context.account.roles.contains(Self.role) else { return .notReviewer }
+        guard context.aal >= Self.requiredAAL else { return .stepUp(current: context.aal) }
+        let (username, _) = try await authn.profile(of: context.account)
+        guard let reviewer = try await reviewers.reviewer(username: username), reviewer.disabledAt == nil else { return .notReviewer }
+        return .allowed(reviewer)
     }
 
     // MARK: Queue and cases

@@ -228,6 +228,15 @@ public enum SchemaMigrations {
             ) STRICT, WITHOUT ROWID;
             """
         ),
+        (
+            "0007_reviewers_sign_in_as_accounts",
+            """
+            -- Reviewers sign in as accounts (0006) at AAL2; the console's own password sessions end.
+            -- The reviewers table keeps its password_hash column (now '-' for every new reviewer).
+            DROP TABLE reviewer_sessions;
+            UPDATE reviewers SET password_hash = '-';
+            """
+        ),
     ]
 
     /// The migrator; `upTo` stops after that identifier (for migration tests).

@@ -259,15 +259,14 @@ extension SQLiteStore: RecordRepository {
 extension SQLiteStore: ReviewerRepository {
     static func reviewer(_ row: Row) -> Reviewer {
         Reviewer(
-            id: HonninID(trusted: row["id"]), username: row["username"], displayName: row["display_name"], passwordHash: row["password_hash"],
-            createdAt: Timestamp.date(milliseconds: row["created_at"]), disabledAt: (row["disabled_at"] as Int64?).map(Timestamp.date(milliseconds:)))
+            id: HonninID(trusted: row["id"]), username: row["username"], displayName: row["display_name"], createdAt: Timestamp.date(milliseconds: row["created_at"]), disabledAt: (row["disabled_at"] as Int64?).map(Timestamp.date(milliseconds:)))
     }
 
     public func insertReviewer(_ r: Reviewer, audit: AuditEvent) async throws {
         try await write { db in
             try db.execute(
-                sql: "INSERT INTO reviewers (id, username, display_name, password_hash, created_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [r.id.rawValue, r.username, r.displayName, r.passwordHash, Timestamp.milliseconds(r.createdAt), r.disabledAt.map(Timestamp.milliseconds)])
+                sql: "INSERT INTO reviewers (id, username, display_name, password_hash, created_at, disabled_at) VALUES (?, ?, ?, '-', ?, ?)",
+                arguments: [r.id.rawValue, r.username, r.displayName, Timestamp.milliseconds(r.createdAt), r.disabledAt.map(Timestamp.milliseconds)])
             try self.appendAudit(audit, db)
         }
     }
@@ -287,50 +286,8 @@ extension SQLiteStore: ReviewerRepository {
     public func updateReviewer(_ r: Reviewer, audit: AuditEvent?) async throws {
         try await write { db in
             try db.execute(
-                sql: "UPDATE reviewers SET password_hash = ?, disabled_at = ? WHERE id = ?",
-                arguments: [r.passwordHash, r.disabledAt.map(Timestamp.milliseconds), r.id.rawValue])
-            if r.disabledAt != nil { try db.execute(sql: "DELETE FROM reviewer_sessions WHERE reviewer_id = ?", arguments: [r.id.rawValue]) }
-            if let audit { try self.appendAudit(audit, db) }
-        }
-    }
-
-    public func insertSession(_ s: ReviewerSession, audit: AuditEvent) async throws {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO reviewer_sessions (id, reviewer_id, token_sha256, csrf_token, created_at, last_seen_at, expires_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    s.id.rawValue, s.reviewer.rawValue, Data(s.tokenDigest), s.csrfToken, Timestamp.milliseconds(s.createdAt),
-                    Timestamp.milliseconds(s.lastSeenAt), Timestamp.milliseconds(s.expiresAt),
-                ])
-            // Expired sessions are removed as new ones arrive.
-            try db.execute(sql: "DELETE FROM reviewer_sessions WHERE expires_at <= ?", arguments: [Timestamp.milliseconds(s.createdAt)])
-            try self.appendAudit(audit, db)
-        }
-    }
-
-    public func session(_ id: HonninID) async throws -> ReviewerSession? {
-        try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM reviewer_sessions WHERE id = ?", arguments: [id.rawValue]).map {
-                ReviewerSession(
-                    id: HonninID(trusted: $0["id"]), reviewer: HonninID(trusted: $0["reviewer_id"]), tokenDigest: [UInt8]($0["token_sha256"] as Data),
-                    csrfToken: $0["csrf_token"], createdAt: Timestamp.date(milliseconds: $0["created_at"]),
-                    lastSeenAt: Timestamp.date(milliseconds: $0["last_seen_at"]), expiresAt: Timestamp.date(milliseconds: $0["expires_at"]))
-            }
-        }
-    }
-
-    public func touchSession(_ id: HonninID, at: Date) async throws {
-        try await write { db in
-            try db.execute(sql: "UPDATE reviewer_sessions SET last_seen_at = ? WHERE id = ?", arguments: [Timestamp.milliseconds(at), id.rawValue])
-        }
-    }
-
-    public func deleteSession(_ id: HonninID, audit: AuditEvent?) async throws {
-        try await write { db in
-            try db.execute(sql: "DELETE FROM reviewer_sessions WHERE id = ?", arguments: [id.rawValue])
+                sql: "UPDATE reviewers SET disabled_at = ? WHERE id = ?",
+                arguments: [r.disabledAt.map(Timestamp.milliseconds), r.id.rawValue])
             if let audit { try self.appendAudit(audit, db) }
         }
     }

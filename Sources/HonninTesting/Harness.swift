@@ -44,16 +44,14 @@ public struct SQLiteHarness: Sendable {
         verifications = VerificationService(
             repository: store, registry: try ProofingRegistry.standard(catalogue: policy.catalogue, jpki: jpki), vault: vault, policy: policy,
             settings: settings, clock: clock, random: random)
-        // Cheap scrypt parameters: tests check behaviour, not cost.
-        reviews = ReviewService(
-            reviewers: store, verifications: verifications, settings: review, clock: clock, random: random,
-            hasher: PasswordHasher(parameters: .init(logN: 10, r: 8, p: 1)))
         records = RecordService(records: store, verifications: verifications, clock: clock)
+        // Cheap scrypt parameters: tests check behaviour, not cost.
         authn = try AuthnService(
             accounts: store.accounts, vault: vault,
             relyingParty: RelyingParty(id: "localhost", name: "Honnin", origins: ["http://localhost:8080"], clock: clock),
             lookupKey: try keys.lookupKey(), clock: clock, random: random, passwordParameters: .init(logN: 10, r: 8, p: 1),
             recoveryParameters: .init(logN: 10, r: 8, p: 1))
+        reviews = ReviewService(reviewers: store, verifications: verifications, settings: review, authn: authn, clock: clock, random: random)
     }
 
     public func remove() { directory.remove() }

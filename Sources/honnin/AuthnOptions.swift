@@ -45,9 +45,7 @@ struct AuthnOptions: ParsableArguments {
         var settings = AuthnSettings()
         settings.totpIssuer = name
         settings.openSignUp = try s.value("open_signup", flag: openSignup, default: true) { ["true": true, "false": false][$0.lowercased()] }
-        return try AuthnService(
-            accounts: env.store.accounts, vault: env.vault, relyingParty: rp, lookupKey: try env.keys.lookupKey(), settings: settings, clock: env.clock,
-            random: env.random)
+        return try env.authn(relyingParty: rp, settings: settings)
     }
 
     /// The imported MDS BLOB, verified again against its stored roots (stale is a warning).

@@ -1,9 +1,11 @@
 import Foundation
+import HonninAuthn
 import HonninCore
 import HonninPolicy
 import HonninProofing
 import HonninSQLite
 import HonninStore
+import HonninWebAuthn
 import Logging
 
 /// The opened data directory: keys, database (migrated), vault and API key services. Every
@@ -54,8 +56,18 @@ struct HonninEnvironment {
 extension HonninEnvironment {
     /// The flow engine, review and record services over this environment's store (serve and the
     /// subcommands build them the same way).
+    /// Accounts over this environment's store. Subcommands that only create accounts need no
+    /// relying party; `serve` passes the configured one.
+    func authn(relyingParty: RelyingParty? = nil, settings: AuthnSettings = AuthnSettings()) throws -> AuthnService {
+        try AuthnService(
+            accounts: store.accounts, vault: vault,
+            relyingParty: relyingParty ?? RelyingParty(id: "localhost", name: settings.totpIssuer, origins: [], clock: clock),
+            lookupKey: try keys.lookupKey(), settings: settings, clock: clock, random: random)
+    }
+
     func engines(
-        settings: VerificationSettings = VerificationSettings(), review: ReviewSettings = ReviewSettings(), jpki: JPKISignatureMethod? = nil
+        settings: VerificationSettings = VerificationSettings(), review: ReviewSettings = ReviewSettings(), jpki: JPKISignatureMethod? = nil,
+        authn: AuthnService? = nil
     ) throws -> (verifications: VerificationService, reviews: ReviewService, records: RecordService) {
         let policy = PolicyEngine(catalogue: try MethodCatalogue.bundled())
         let verifications = VerificationService(
@@ -63,7 +75,7 @@ extension HonninEnvironment {
             settings: settings, clock: clock, random: random)
         return (
             verifications,
-            ReviewService(reviewers: store, verifications: verifications, settings: review, clock: clock, random: random),
+            ReviewService(reviewers: store, verifications: verifications, settings: review, authn: try authn ?? self.authn(), clock: clock, random: random),
             RecordService(records: store, verifications: verifications, clock: clock)
         )
     }

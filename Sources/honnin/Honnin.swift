@@ -96,13 +96,14 @@ struct Serve: AsyncParsableCommand {
             flowLifetime: TimeInterval(lifetime), publicURL: publicURL, webhookRetryBase: retryBase, webhookMaxAttempts: maxAttempts)
         let http = URLSessionHTTPClient()
         let jpkiMethod = try await jpki.method(resolved, env: env, http: http, audience: publicURL, logger: logger)
+        let authn = try await authnOptions.service(resolved, env: env, publicURL: publicURL, logger: logger)
         let (verifications, reviews, records) = try env.engines(
-            settings: settings, review: ReviewSettings(sla: sla * 3600, fourEyes: fourEyes), jpki: jpkiMethod)
+            settings: settings, review: ReviewSettings(sla: sla * 3600, fourEyes: fourEyes), jpki: jpkiMethod, authn: authn)
         var services = HonninServices(
             apiKeys: env.apiKeys, vault: env.vault, readiness: { await store.isReachable() }, metrics: registry,
             policy: verifications.policy, verifications: verifications, reviews: reviews, records: records, maxBodyBytes: maxBody,
             maxSubmissionBytes: maxSubmission)
-        services.authn = try await authnOptions.service(resolved, env: env, publicURL: publicURL, logger: logger)
+        services.authn = authn
         services.jpkiVerifier = jpkiMethod?.verifier
         let worker = FlowWorker(
             verifications: verifications,

@@ -51,7 +51,7 @@ struct ReviewerCommand: AsyncParsableCommand {
             }
             let reviewer = try await env.engines().reviews.createReviewer(
                 username: username, displayName: displayName, password: Redacted(password), actor: "cli")
-            say("created reviewer \(reviewer.id.rawValue) (\(reviewer.username)); sign in at /console/login")
+            say("created reviewer \(reviewer.id.rawValue) (\(reviewer.username)) and its account; sign in at /account/login and add a second factor (the console needs AAL2)")
         }
     }
 

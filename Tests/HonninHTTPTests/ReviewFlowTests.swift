@@ -1,6 +1,8 @@
 import Foundation
 import HTTPTypes
+import HonninAuthn
 import HonninCore
+import HonninCredentials
 import HonninHTTP
 import HonninPolicy
 import HonninProofing
@@ -29,9 +31,22 @@ struct ConsoleBrowser {
         return h
     }
 
+    /// Password sign-in through the account API (what the account page does).
     mutating func signIn(_ client: some TestClientProtocol, _ username: String, _ password: String) async throws -> TestResponse {
         let r = try await client.execute(
-            uri: "/console/login", method: .post, headers: headers, body: Self.form([("username", username), ("password", password)]))
+            uri: "/auth/password/login", method: .post, headers: [.contentType: "application/json"],
+            body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: ["username": username, "password": password])))
+        if let set = r.headers[.setCookie] { cookie = String(set.split(separator: ";")[0]) }
+        return r
+    }
+
+    /// The authenticator-app code as the second factor, in the same session.
+    mutating func secondFactor(_ client: some TestClientProtocol, code: String) async throws -> TestResponse {
+        let session = try json(try await client.execute(uri: "/auth/session", method: .get, headers: [.cookie: try #require(cookie)]).body)
+        let r = try await client.execute(
+            uri: "/auth/totp/verify", method: .post,
+            headers: [.cookie: try #require(cookie), .contentType: "application/json", HTTPField.Name("X-CSRF-Token")!: try #require(session["csrf_token"] as? String)],
+            body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: ["code": code])))
         if let set = r.headers[.setCookie] { cookie = String(set.split(separator: ";")[0]) }
         return r
     }
@@ -48,6 +63,17 @@ func text(_ r: TestResponse) -> String { String(buffer: r.body) }
 @Suite("Review console and records")
 struct ReviewFlowTests {
     static let password = "correct horse battery staple"
+
+    /// Gives a reviewer's account an authenticator app (as the reviewer would at /account).
+    static func enrolTOTP(_ h: SQLiteHarness, _ username: String) async throws -> TOTP {
+        let login = try await h.authn.passwordLogin(username: username, password: Redacted(password), context: nil, client: "test")
+        let token = try #require(login.token)
+        let context = try #require(try await h.authn.authenticate(token: token.revealed))
+        let enrolment = try await h.authn.enrollTOTP(context: context)
+        let totp = try TOTP(secret: Redacted(try Base32.decode(enrolment.secret.revealed)))
+        _ = try await h.authn.verifyTOTP(code: try #require(totp.code(at: h.clock.now())), context: context)
+        return totp
+    }
 
     /// Creates an upload flow, submits a driver's licence, returns the flow id.
     static func uploadedFlow(_ h: APIHarness, _ client: some TestClientProtocol, reference: String = "order-1") async throws -> String {
@@ -80,6 +106,7 @@ struct ReviewFlowTests {
     func wholeFlow() async throws {
         let h = try await APIHarness()
         _ = try await h.harness.reviews.createReviewer(username: "reviewer.a", displayName: "審査 一郎", password: Redacted(Self.password), actor: "test")
+        let totp = try await Self.enrolTOTP(h.harness, "reviewer.a")
         try await h.test { client in
             let id = try await Self.uploadedFlow(h, client)
             var browser = ConsoleBrowser()
@@ -87,16 +114,22 @@ struct ReviewFlowTests {
             let anonymous = try await client.execute(uri: "/console", method: .get)
             #expect(anonymous.status == .seeOther && anonymous.headers[.location] == "/console/login")
             #expect(try await client.execute(uri: "/console/cases/\(id)/images/front", method: .get).status == .seeOther)
-            // A wrong password and an unknown user look the same.
+            // The account API signs the reviewer in; a wrong password gets nothing.
             let wrong = try await browser.signIn(client, "reviewer.a", "not the password at all")
-            let unknown = try await browser.signIn(client, "nobody", "not the password at all")
-            #expect(wrong.status == .unauthorized && unknown.status == .unauthorized && text(wrong) == text(unknown))
-            #expect(browser.cookie == nil)
+            #expect(wrong.status == .unauthorized && browser.cookie == nil)
             let ok = try await browser.signIn(client, "reviewer.a", Self.password)
-            #expect(ok.status == .seeOther)
+            #expect(ok.status == .ok)
             let setCookie = try #require(ok.headers[.setCookie])
-            #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.contains("Path=/console"))
+            #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Lax") && setCookie.contains("Path=/"))
             #expect(setCookie.contains("Secure"))  // the harness's public URL is https
+            // The password alone is AAL1: the console explains the step-up instead of opening.
+            let aal1 = try await client.execute(uri: "/console", method: .get, headers: browser.headers)
+            #expect(aal1.status == .forbidden && text(aal1).contains("AAL1") && text(aal1).contains("/account"))
+            #expect(try await client.execute(uri: "/console/cases/\(id)/images/front", method: .get, headers: browser.headers).status == .forbidden)
+            h.harness.clock.advance(by: 30)
+            let stepped = try await browser.secondFactor(client, code: try #require(totp.code(at: h.harness.clock.now())))
+            let steppedBody = try json(stepped.body)
+            #expect(stepped.status == .ok && steppedBody["aal"] as? Int == 2)
 
             let queue = try await client.execute(uri: "/console", method: .get, headers: browser.headers)
             #expect(queue.status == .ok && text(queue).contains(id))
@@ -173,7 +206,7 @@ struct ReviewFlowTests {
             #expect(e["record"] != nil)
         }
         let audit = try await h.harness.auditText()
-        for action in ["reviewer.login_failed", "reviewer.login", "review.case_opened", "verification.approved", "record.exported"] {
+        for action in ["auth.failed", "session.created", "session.factor_added", "review.case_opened", "verification.approved", "record.exported"] {
             #expect(audit.contains(action), "\(action)")
         }
         for secret in ["山田", "1990-04-01", "012345678900", Self.password] { #expect(!audit.contains(secret)) }

@@ -593,7 +593,12 @@ struct SQLiteAccountStoreTests {
         let h = try SQLiteHarness()
         defer { h.dir.remove() }
         try await h.store.pool.write { db in
-            for m in SchemaMigrations.all { try db.execute(sql: try MigrationTests.fixture(m.id)) }
+            // Every fixture into today's schema, less the rows of tables later migrations dropped
+            // (reviewer_sessions, 0007).
+            for m in SchemaMigrations.all {
+                let statements = try MigrationTests.fixture(m.id).components(separatedBy: ";\n").filter { !$0.contains("reviewer_sessions") }
+                try db.execute(sql: statements.joined(separator: ";\n"))
+            }
         }
         let r = h.store.accounts
         let account = try #require(try await r.account(id: HonninID(trusted: "acc_01jd0000000000000000000001")))

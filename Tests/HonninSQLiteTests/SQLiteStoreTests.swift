@@ -340,6 +340,9 @@ struct MigrationTests {
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM authenticators WHERE account_id = 'acc_01jd0000000000000000000001'") == 2)
                 #expect(try Int.fetchOne(db, sql: "SELECT failures FROM login_throttles") == 2)
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM reviewers") == 1)
+            case "0007_reviewers_sign_in_as_accounts":
+                #expect(try db.tableExists("reviewer_sessions") == false)
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM reviewers WHERE password_hash = '-'") == 2)
             default:
                 Issue.record("migration \(all[index].id) has no fixture check: add one here")
             }

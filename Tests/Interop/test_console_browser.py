@@ -1,5 +1,6 @@
 """The reviewer console in a real browser (Chromium through chromedriver) against `honnin serve`:
-sign in, see the queue, open a case with its images beside the typed attributes, get refused
+sign in as the reviewer's account with a password and an authenticator-app code (the console needs
+AAL2), see the queue, open a case with its images beside the typed attributes, get refused
 for an incomplete checklist, approve, and find the flow approved through the API.
 
 Skips when Selenium, Chromium or chromedriver is missing. Needs HONNIN_BINARY or .build/debug/honnin.
@@ -31,8 +32,31 @@ def console_server():
     def reviewer(data):
         honnin("reviewer", "create", "--data-dir", data, "--username", "hanako", "--display-name", "審査 花子", input=PASSWORD + "\n")
     s = start("honnin-console-", before=reviewer)
+    s["totp"] = enrol_totp(s["base"])
     yield s
     stop(s)
+
+
+def enrol_totp(base):
+    """The reviewer adds an authenticator app to the account (as on /account), through the API."""
+    import json
+    import time
+    import urllib.request
+    pyotp = pytest.importorskip("pyotp", reason="pyotp is not installed (pip install pyotp)")
+
+    def post(path, body=None, token=None):
+        headers = {"Content-Type": "application/json", "Honnin-Session-Transport": "bearer"}
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        req = urllib.request.Request(base + path, data=json.dumps(body or {}).encode(), headers=headers, method="POST")
+        with urllib.request.urlopen(req) as r:
+            return json.loads(r.read() or b"{}")
+    token = post("/auth/password/login", {"username": "hanako", "password": PASSWORD})["session_token"]
+    totp = pyotp.parse_uri(post("/auth/totp/enroll", token=token)["otpauth_uri"])
+    assert post("/auth/totp/verify", {"code": totp.now()}, token=token)["aal"] == 2
+    # The browser's code is the next step's: the current one was just used.
+    totp.next_code = lambda: totp.at(time.time() + 30)
+    return totp
 
 
 @pytest.fixture(scope="module")
@@ -88,11 +112,16 @@ def test_reviewer_signs_in_and_approves_a_case(console_server, desktop):
     s, d = console_server, desktop
     flow = submit_upload(s)
     d.get(s["base"] + "/console")
-    wait(d, lambda d: "/console/login" in d.current_url)
+    wait(d, lambda d: "/account/login" in d.current_url and "console" in d.current_url)
     shot(d, "20-console-login-ja.png")
-    d.find_element(By.NAME, "username").send_keys("hanako")
-    d.find_element(By.NAME, "password").send_keys(PASSWORD)
-    d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    d.find_element(By.ID, "use-password").click()
+    d.find_element(By.ID, "login-username").send_keys("hanako")
+    d.find_element(By.ID, "login-password").send_keys(PASSWORD)
+    d.find_element(By.ID, "password-login").click()
+    # The password alone is AAL1: the page asks for the authenticator-app code, then opens the console.
+    wait(d, lambda d: d.find_element(By.ID, "second-factor").is_displayed())
+    d.find_element(By.ID, "factor-code").send_keys(s["totp"].next_code())
+    d.find_element(By.ID, "factor-submit").click()
     wait(d, lambda d: d.current_url.rstrip("/").split("?")[0].endswith("/console"))
     assert flow in d.page_source and "運転免許証" in d.page_source and "order-1001" in d.page_source
     shot(d, "21-console-queue-ja.png")
@@ -132,7 +161,7 @@ def test_reviewer_signs_in_and_approves_a_case(console_server, desktop):
     d.get(s["base"] + "/console?lang=en")
     assert "Cases waiting for review" in d.page_source
     d.find_element(By.CSS_SELECTOR, "header button").click()
-    wait(d, lambda d: "/console/login" in d.current_url)
+    wait(d, lambda d: "/account/login" in d.current_url)
     d.get(s["base"] + "/console")
-    wait(d, lambda d: "/console/login" in d.current_url)
+    wait(d, lambda d: "/account/login" in d.current_url)
     assert "山田" not in s["log"].read_text() and PASSWORD not in s["log"].read_text()

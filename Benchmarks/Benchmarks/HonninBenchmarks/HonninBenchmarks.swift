@@ -101,6 +101,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.throughput, .wallClock, .mallocCountTotal], maxDuration: .seconds(5))
     jpkiBenchmarks()
     jpkiComponentBenchmarks()
+    webAuthnBenchmarks()
 
     Benchmark("vault seal+open (4 fields, in-memory store)", configuration: .init(metrics: [.throughput, .wallClock], maxIterations: 20_000)) { benchmark in
         let vault = try await memoryVault()

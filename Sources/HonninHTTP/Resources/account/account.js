@@ -35,6 +35,13 @@
 
   function url(path) { return path + (path.indexOf('?') < 0 ? '?' : '&') + 'lang=' + encodeURIComponent(D.lang); }
 
+  // Where to go after signing in: `?next=` when it names the review console (nothing else, so the
+  // page cannot be used to send people elsewhere), else the account page.
+  function afterLogin() {
+    var next = new URLSearchParams(location.search).get('next');
+    return next && /^\/console(\/[A-Za-z0-9_\/-]*)?$/.test(next) ? url(next) : url('/account');
+  }
+
   var dateFormat = new Intl.DateTimeFormat(D.lang === 'ja' ? 'ja-JP' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' });
   function date(s) { var d = new Date(s); return isNaN(d.getTime()) ? '' : dateFormat.format(d); }
 
@@ -409,13 +416,13 @@
     function afterFirst(outcome) {
       return refreshSession().then(function () {
         var next = (outcome && outcome.next) || [];
-        if (outcome.aal >= 2 || !next.length) { location.assign(url('/account')); return; }
+        if (outcome.aal >= 2 || !next.length) { location.assign(afterLogin()); return; }
         $('login-form').hidden = true;
         $('signup-link').hidden = true;
         $('second-factor').hidden = false;
         $('second-h').focus();
         $('start-over').hidden = false;
-        return factorChooser($('second-methods'), next).then(function () { location.assign(url('/account')); });
+        return factorChooser($('second-methods'), next).then(function () { location.assign(afterLogin()); });
       });
     }
 

@@ -1,0 +1,255 @@
+import Foundation
+import HonninCards
+import HonninCore
+import HonninHTTP
+import HonninPKI
+import HonninTesting
+import Testing
+
+@testable import honnin
+
+/// Sign-in with the My Number Card's user-authentication certificate (AAL3), end to end: a real
+/// `honnin serve` trusting the test JPKI roots with CRLs of both hierarchies, the card simulator
+/// holding a user-authentication certificate, and the CLI's own card client
+/// (`JPKIFlowClient.signForLogin` and `JPKIFlowClient.login`, what `honnin card jpki login` runs).
+@Suite("My Number Card sign-in through a real server process", .serialized)
+struct JPKILoginProcessTests {
+    static let password = "maple-lantern-river-4921-kite"
+    static let userPIN = "1234"
+
+    /// Serials of user-authentication certificates used here (the signature certificate of the
+    /// other hierarchy keeps the default serial).
+    static let linkedSerial: [UInt8] = [0x0A, 0x00, 0x01]
+    static let unlinkedSerial: [UInt8] = [0x0A, 0x00, 0x02]
+    static let revokedSerial: [UInt8] = [0x0A, 0x00, 0x03]
+
+    /// A server trusting the test roots (`--jpki-roots`) with a current CRL of each hierarchy in
+    /// `--jpki-crl-dir`; the user-authentication CRL lists `revokedSerial` (keyCompromise).
+    static func server(_ dir: TemporaryDirectory) throws -> ServerProcess {
+        let pki = TestJPKI.shared
+        let roots = dir.url.appendingPathComponent("jpki-roots")
+        let crls = dir.url.appendingPathComponent("jpki-crls")
+        try FileManager.default.createDirectory(at: roots, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: crls, withIntermediateDirectories: true)
+        try pki.rootPEM(pki.signature).write(to: roots.appendingPathComponent("test-sign.pem"), atomically: true, encoding: .utf8)
+        try pki.rootPEM(pki.userAuthentication).write(to: roots.appendingPathComponent("test-auth.pem"), atomically: true, encoding: .utf8)
+        let now = Date()
+        try Data(try pki.crl(pki.signature, revoked: [], thisUpdate: now.addingTimeInterval(-3600), nextUpdate: now.addingTimeInterval(86_400)))
+            .write(to: crls.appendingPathComponent("sign.crl"))
+        let revoked = TestCRLIssuer.Revoked(serial: Self.serialNumber(revokedSerial), date: now.addingTimeInterval(-86_400), reason: .keyCompromise)
+        try Data(try pki.crl(pki.userAuthentication, revoked: [revoked], thisUpdate: now.addingTimeInterval(-3600), nextUpdate: now.addingTimeInterval(86_400)))
+            .write(to: crls.appendingPathComponent("auth.crl"))
+        return try ServerProcess(dataDir: dir.url.appendingPathComponent("data").path, extra: ["--jpki-roots", roots.path, "--jpki-crl-dir", crls.path])
+    }
+
+    static func serialNumber(_ bytes: [UInt8]) -> Int { bytes.reduce(0) { $0 << 8 | Int($1) } }
+
+    /// A simulated card whose user-authentication certificate (issued by the test PKI's
+    /// user-authentication root) has `serial`; the user PIN is `userPIN`.
+    static func card(serial: [UInt8]) throws -> (JPKICard, JPKICardSimulator) {
+        let pki = TestJPKI.shared
+        var auth = TestJPKI.Options()
+        auth.kind = .userAuthentication
+        auth.serial = serial
+        var configuration = JPKICardSimulator.Configuration(
+            signatureCertificate: try pki.issue(), signatureCACertificate: pki.signature.rootDER,
+            userAuthenticationCertificate: try pki.issue(auth), userAuthenticationCACertificate: pki.userAuthentication.rootDER,
+            signWithSignatureKey: JPKICardSimulator.rsaSigner(pki.subscriberKey),
+            signWithUserAuthenticationKey: JPKICardSimulator.rsaSigner(pki.subscriberKey))
+        configuration.userAuthenticationPIN = userPIN
+        let simulator = JPKICardSimulator(configuration)
+        return (JPKICard(transport: simulator), simulator)
+    }
+
+    /// Signs up with a password over HTTP, asking for the bearer transport; returns the account
+    /// id and the session token.
+    static func signUp(_ client: HTTPTestClient, _ username: String) async throws -> (account: String, token: String) {
+        let (status, body) = try await client.request(
+            "POST", "auth/signup", json: ["username": username, "password": password], headers: ["Honnin-Session-Transport": "bearer"])
+        let object = client.object(body)
+        #expect(status == 201, "\(String(decoding: body, as: UTF8.self))")
+        let account = try #require(object["account_id"] as? String)
+        let token = try #require(object["session_token"] as? String)
+        #expect(Self.level(object["aal"]) == 1)
+        return (account, token)
+    }
+
+    /// `POST /auth/jpki/challenge`, with the session when one is given.
+    static func challenge(_ client: HTTPTestClient, session token: String? = nil) async throws -> String {
+        let (status, body) = try await client.request("POST", "auth/jpki/challenge", headers: bearer(token))
+        #expect(status == 200, "\(String(decoding: body, as: UTF8.self))")
+        return try #require(client.object(body)["challenge"] as? String)
+    }
+
+    /// A JSON number as an integer (the server writes levels as JSON numbers).
+    static func level(_ value: Any?) -> Int? {
+        if let n = value as? Int { return n }
+        if let d = value as? Double, d == d.rounded() { return Int(d) }
+        return nil
+    }
+
+    /// A client with no cookies yet, for calls without a session (the signed-up client holds the
+    /// session cookie, and a cookie-carried request without the CSRF header is refused).
+    static func anonymous(_ server: ServerProcess) -> HTTPTestClient { HTTPTestClient(base: server.baseURL) }
+
+    static func bearer(_ token: String?) -> [String: String] {
+        var headers = ["Honnin-Session-Transport": "bearer"]
+        if let token { headers["Authorization"] = "Bearer \(token)" }
+        return headers
+    }
+
+    /// The card signs `challenge` through the CLI's code and the result is posted to `path`.
+    static func post(
+        _ client: HTTPTestClient, _ path: String, challenge: String, card: JPKICard, session token: String? = nil
+    ) async throws -> (status: Int, object: [String: Any]) {
+        let bytes = try #require(Bytes.fromBase64URL(challenge))
+        let signed = try await JPKIFlowClient.signForLogin(bytes, card: card, pin: Redacted(userPIN))
+        let (status, body) = try await client.request(
+            "POST", path,
+            json: ["certificate": Data(signed.certificate).base64EncodedString(), "signature": Data(signed.signature).base64EncodedString(), "challenge": challenge],
+            headers: bearer(token))
+        return (status, client.object(body))
+    }
+
+    /// The methods of the account's authenticators.
+    static func methods(_ client: HTTPTestClient, session token: String) async throws -> [String] {
+        let (status, body) = try await client.request("GET", "auth/authenticators", headers: bearer(token))
+        #expect(status == 200)
+        return (client.object(body)["authenticators"] as? [[String: Any]] ?? []).compactMap { $0["method"] as? String }
+    }
+
+    @Test("sign up with a password, link the card (201), then `honnin card jpki login`'s client signs in at AAL3 with amr sc,pin,mfa; a challenge used twice is 409")
+    func enrolThenLogin() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let server = try Self.server(dir)
+        defer {
+            server.kill(SIGTERM)
+            server.wait()
+        }
+        let client = HTTPTestClient(base: server.baseURL)
+        let (account, token) = try await Self.signUp(client, "card-holder")
+        let (card, simulator) = try Self.card(serial: Self.linkedSerial)
+
+        // Link the card to the password account.
+        let enrolChallenge = try await Self.challenge(client, session: token)
+        let (enrolled, authenticator) = try await Self.post(client, "auth/jpki/enroll", challenge: enrolChallenge, card: card, session: token)
+        #expect(enrolled == 201, "\(authenticator)")
+        #expect((authenticator["authenticator"] as? [String: Any])?["method"] as? String == "jpki_user_certificate")
+        #expect(try await Self.methods(client, session: token).contains("jpki_user_certificate"))
+
+        // The CLI's login: challenge, the card signs with the user PIN, login.
+        let result = try await JPKIFlowClient.login(server: server.baseURL.absoluteString, card: card, pin: Redacted(Self.userPIN), http: URLSessionHTTPClient())
+        #expect(result.aal == 3)
+        // The card alone is two factors (possession and the PIN), so "mfa" follows (RFC 8176 §2).
+        #expect(result.amr == ["sc", "pin", "mfa"])
+        #expect(await simulator.triesLeft(.userAuthentication) == 3)
+        // The token is a session of the same account.
+        let (status, body) = try await client.request("GET", "auth/session", headers: Self.bearer(result.token.revealed))
+        let session = client.object(body)
+        #expect(status == 200)
+        #expect(session["account_id"] as? String == account)
+        #expect(Self.level(session["aal"]) == 3)
+        #expect(session["amr"] as? [String] == ["sc", "pin", "mfa"])
+        #expect(!server.logText.contains(result.token.revealed))
+
+        // The same challenge, signed once more and posted twice: the second is refused before
+        // any certificate check.
+        let once = try await Self.challenge(Self.anonymous(server))
+        let (first, firstBody) = try await Self.post(Self.anonymous(server), "auth/jpki/login", challenge: once, card: card)
+        #expect(first == 200 && Self.level(firstBody["aal"]) == 3, "\(firstBody)")
+        #expect(firstBody["session_token"] is String)
+        let (second, secondBody) = try await Self.post(Self.anonymous(server), "auth/jpki/login", challenge: once, card: card)
+        #expect(second == 409)
+        #expect(secondBody["code"] as? String == "challenge_reused")
+        #expect(secondBody["session_token"] == nil)
+
+        // A card whose certificate verifies but is linked to no account.
+        let (stranger, _) = try Self.card(serial: Self.unlinkedSerial)
+        let (unlinked, unlinkedBody) = try await Self.post(
+            Self.anonymous(server), "auth/jpki/login", challenge: try await Self.challenge(Self.anonymous(server)), card: stranger)
+        #expect(unlinked == 401)
+        #expect(unlinkedBody["code"] as? String == "invalid_credentials")
+        #expect(unlinkedBody["session_token"] == nil)
+        // The CLI reports the same.
+        do {
+            _ = try await JPKIFlowClient.login(server: server.baseURL.absoluteString, card: stranger, pin: Redacted(Self.userPIN), http: URLSessionHTTPClient())
+            Issue.record("an unlinked card signed in")
+        } catch {
+            #expect("\(error)".contains("401 invalid_credentials"), "\(error)")
+        }
+    }
+
+    @Test("a wrong user PIN: the card's answer says how many tries are left, and nothing is linked")
+    func wrongPIN() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let server = try Self.server(dir)
+        defer {
+            server.kill(SIGTERM)
+            server.wait()
+        }
+        let client = HTTPTestClient(base: server.baseURL)
+        let (_, token) = try await Self.signUp(client, "forgetful")
+        let (card, simulator) = try Self.card(serial: Self.linkedSerial)
+
+        let challenge = try #require(Bytes.fromBase64URL(try await Self.challenge(client, session: token)))
+        do {
+            _ = try await JPKIFlowClient.signForLogin(challenge, card: card, pin: Redacted("9999"))
+            Issue.record("a wrong PIN signed")
+        } catch {
+            #expect("\(error)".contains("2 tries left") && "\(error)".contains("残り2回"), "\(error)")
+        }
+        #expect(await simulator.triesLeft(.userAuthentication) == 2)
+        // Through `honnin card jpki login`'s client: one try fewer, and no session.
+        do {
+            _ = try await JPKIFlowClient.login(server: server.baseURL.absoluteString, card: card, pin: Redacted("0000"), http: URLSessionHTTPClient())
+            Issue.record("a wrong PIN signed in")
+        } catch {
+            #expect("\(error)".contains("1 try left"), "\(error)")
+        }
+        #expect(await simulator.triesLeft(.userAuthentication) == 1)
+        // Nothing was linked: the account has its password only, and the card (now with the right
+        // PIN, which restores the tries) signs in to nothing.
+        #expect(try await Self.methods(client, session: token) == ["password"])
+        do {
+            _ = try await JPKIFlowClient.login(server: server.baseURL.absoluteString, card: card, pin: Redacted(Self.userPIN), http: URLSessionHTTPClient())
+            Issue.record("a card that was never linked signed in")
+        } catch {
+            #expect("\(error)".contains("401 invalid_credentials"), "\(error)")
+        }
+        #expect(await simulator.triesLeft(.userAuthentication) == 3)
+    }
+
+    @Test("a revoked user-authentication certificate (its serial in the CRL) is refused: 400 jpki_failed, reason revoked, at enrolment and at login")
+    func revokedCertificate() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let server = try Self.server(dir)
+        defer {
+            server.kill(SIGTERM)
+            server.wait()
+        }
+        let client = HTTPTestClient(base: server.baseURL)
+        let (_, token) = try await Self.signUp(client, "revoked-holder")
+        let (card, _) = try Self.card(serial: Self.revokedSerial)
+
+        let (enrolled, enrolBody) = try await Self.post(client, "auth/jpki/enroll", challenge: try await Self.challenge(client, session: token), card: card, session: token)
+        #expect(enrolled == 400, "\(enrolBody)")
+        #expect(enrolBody["code"] as? String == "jpki_failed")
+        #expect(enrolBody["reason"] as? String == "revoked")
+        #expect(try await Self.methods(client, session: token) == ["password"])
+
+        let (login, loginBody) = try await Self.post(
+            Self.anonymous(server), "auth/jpki/login", challenge: try await Self.challenge(Self.anonymous(server)), card: card)
+        #expect(login == 400)
+        #expect(loginBody["code"] as? String == "jpki_failed" && loginBody["reason"] as? String == "revoked", "\(loginBody)")
+        #expect(loginBody["session_token"] == nil)
+        do {
+            _ = try await JPKIFlowClient.login(server: server.baseURL.absoluteString, card: card, pin: Redacted(Self.userPIN), http: URLSessionHTTPClient())
+            Issue.record("a revoked certificate signed in")
+        } catch {
+            #expect("\(error)".contains("400 jpki_failed (revoked)"), "\(error)")
+        }
+    }
+}
