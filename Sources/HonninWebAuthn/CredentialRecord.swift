@@ -1,3 +1,4 @@
+import Crypto
 import X509
 
 /// A credential record (WebAuthn §4 "credential record", created at §7.1 step 27 and updated at
@@ -63,7 +64,10 @@ public struct CredentialRecord: Sendable, Hashable, Codable {
 
     /// The stored key, rebuilt for verification (its type must fit `algorithm`).
     public func verifyingKey() throws(WebAuthnError) -> Certificate.PublicKey {
-        try COSEKey(subjectPublicKeyInfo: publicKey, algorithm: algorithm).publicKey
+        // ES256, by far the commonest: the SPKI straight into a P-256 key (which refuses any other
+        // curve), without the round trip through COSE.
+        if algorithm == .es256, let key = try? P256.Signing.PublicKey(derRepresentation: publicKey) { return Certificate.PublicKey(key) }
+        return try COSEKey(subjectPublicKeyInfo: publicKey, algorithm: algorithm).publicKey
     }
 }
 
