@@ -97,9 +97,7 @@ public struct AuthnService: Sendable {
     }
 
     /// The account's user name and display name (opened from the vault).
-    public func profile(of account: Account) async throws -> (username: String, displayName: String) { try await username(of: account) }
-
-    func username(of account: Account) async throws -> (username: String, displayName: String) {
+    public func profile(of account: Account) async throws -> (username: String, displayName: String) {
         let record = try await vault.open(account.profile)
         let name = record["username"].map { String(decoding: $0.revealed, as: UTF8.self) } ?? ""
         let display = record["display_name"].map { String(decoding: $0.revealed, as: UTF8.self) } ?? name
@@ -397,7 +395,7 @@ public struct AuthnService: Sendable {
         return try await wrap {
             let totp = try TOTP.generate(random: random)
             let secret = Base32.encode(totp.secret.revealed)
-            let (name, _) = try await username(of: context.account)
+            let (name, _) = try await profile(of: context.account)
             let uri = try OTPAuthURI(totp: totp, issuer: settings.totpIssuer, accountName: name).string.revealed
             let svg = try QRCode.encode(uri, level: .medium).svg(title: "TOTP QR code / 認証アプリ用QRコード")
             let now = clock.now()

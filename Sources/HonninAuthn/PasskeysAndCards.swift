@@ -40,7 +40,7 @@ extension AuthnService {
         guard method == .passkey || method == .securityKey else { throw AuthnError(.invalidInput, "not a WebAuthn method", member: "kind") }
         let authenticators = try await requireBindingLevel(context)
         return try await wrap {
-            let (name, display) = try await username(of: context.account)
+            let (name, display) = try await profile(of: context.account)
             let uv: UserVerificationRequirement = method == .passkey ? .required : .preferred
             let challenge = try await issueChallenge(.registration, session: context.session.id, account: context.account.id, userVerification: uv.rawValue, method: method)
             var rp = relyingParty

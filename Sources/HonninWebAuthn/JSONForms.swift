@@ -31,22 +31,23 @@ public struct Base64URLBytes: Codable, Sendable, Hashable, ExpressibleByArrayLit
 
 // MARK: §5.1.8 responses
 
-/// `RegistrationResponseJSON` (§5.1.8): what `PublicKeyCredential.toJSON()` gives after `create()`.
+/// `RegistrationResponseJSON` and `AuthenticationResponseJSON` (§5.1.8): what
+/// `PublicKeyCredential.toJSON()` gives after `create()` and `get()`; they differ only in `response`.
 ///
 /// Decoding is lenient where browsers and libraries differ and the spec's copies are redundant:
-/// `clientExtensionResults` defaults to `{}`, and the response's `authenticatorData`,
+/// `clientExtensionResults` defaults to `{}`, and the attestation response's `authenticatorData`,
 /// `publicKey`, `publicKeyAlgorithm` and `transports` (copies of what the attestation object
 /// holds, §5.2.1.1) may be absent; the ceremony reads the attestation object only.
-public struct RegistrationResponseJSON: Codable, Sendable, Hashable {
+public struct PublicKeyCredentialJSON<Response: Codable & Sendable & Hashable>: Codable, Sendable, Hashable {
     public var id: String
     public var rawId: Base64URLBytes
-    public var response: AuthenticatorAttestationResponseJSON
+    public var response: Response
     public var authenticatorAttachment: String?
     public var clientExtensionResults: JSONValue
     public var type: String
 
     public init(
-        id: String, rawId: Base64URLBytes, response: AuthenticatorAttestationResponseJSON, authenticatorAttachment: String? = nil,
+        id: String, rawId: Base64URLBytes, response: Response, authenticatorAttachment: String? = nil,
         clientExtensionResults: JSONValue = .emptyObject, type: String = "public-key"
     ) {
         self.id = id
@@ -63,21 +64,37 @@ public struct RegistrationResponseJSON: Codable, Sendable, Hashable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decode(String.self, forKey: .id)
         rawId = try c.decode(Base64URLBytes.self, forKey: .rawId)
-        response = try c.decode(AuthenticatorAttestationResponseJSON.self, forKey: .response)
+        response = try c.decode(Response.self, forKey: .response)
         authenticatorAttachment = try c.decodeIfPresent(String.self, forKey: .authenticatorAttachment)
         clientExtensionResults = try c.decodeIfPresent(JSONValue.self, forKey: .clientExtensionResults) ?? .emptyObject
         type = try c.decode(String.self, forKey: .type)
     }
 
     /// Decodes the JSON text a browser posted.
-    public static func parse(_ json: [UInt8]) throws(WebAuthnError) -> RegistrationResponseJSON {
+    public static func parse(_ json: [UInt8]) throws(WebAuthnError) -> Self {
         do {
-            return try JSONDecoder().decode(RegistrationResponseJSON.self, from: Data(json))
+            return try JSONDecoder().decode(Self.self, from: Data(json))
         } catch {
-            throw WebAuthnError(.malformed, "RegistrationResponseJSON does not parse: \(Self.summary(error))")
+            throw WebAuthnError(.malformed, "\(Self.name) does not parse: \(Self.summary(error))")
+        }
+    }
+
+    static var name: String { Response.self is AuthenticatorAssertionResponseJSON.Type ? "AuthenticationResponseJSON" : "RegistrationResponseJSON" }
+
+    /// The decoding error without the input (which may be long), for the operator detail.
+    static func summary(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): "missing \(key.stringValue)"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+            DecodingError.dataCorrupted(let context):
+            "bad value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        default: "not JSON"
         }
     }
 }
+
+public typealias RegistrationResponseJSON = PublicKeyCredentialJSON<AuthenticatorAttestationResponseJSON>
+public typealias AuthenticationResponseJSON = PublicKeyCredentialJSON<AuthenticatorAssertionResponseJSON>
 
 /// `AuthenticatorAttestationResponseJSON` (§5.1.8).
 public struct AuthenticatorAttestationResponseJSON: Codable, Sendable, Hashable {
@@ -101,48 +118,6 @@ public struct AuthenticatorAttestationResponseJSON: Codable, Sendable, Hashable 
     }
 }
 
-/// `AuthenticationResponseJSON` (§5.1.8): what `toJSON()` gives after `get()`.
-public struct AuthenticationResponseJSON: Codable, Sendable, Hashable {
-    public var id: String
-    public var rawId: Base64URLBytes
-    public var response: AuthenticatorAssertionResponseJSON
-    public var authenticatorAttachment: String?
-    public var clientExtensionResults: JSONValue
-    public var type: String
-
-    public init(
-        id: String, rawId: Base64URLBytes, response: AuthenticatorAssertionResponseJSON, authenticatorAttachment: String? = nil,
-        clientExtensionResults: JSONValue = .emptyObject, type: String = "public-key"
-    ) {
-        self.id = id
-        self.rawId = rawId
-        self.response = response
-        self.authenticatorAttachment = authenticatorAttachment
-        self.clientExtensionResults = clientExtensionResults
-        self.type = type
-    }
-
-    enum CodingKeys: String, CodingKey { case id, rawId, response, authenticatorAttachment, clientExtensionResults, type }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decode(String.self, forKey: .id)
-        rawId = try c.decode(Base64URLBytes.self, forKey: .rawId)
-        response = try c.decode(AuthenticatorAssertionResponseJSON.self, forKey: .response)
-        authenticatorAttachment = try c.decodeIfPresent(String.self, forKey: .authenticatorAttachment)
-        clientExtensionResults = try c.decodeIfPresent(JSONValue.self, forKey: .clientExtensionResults) ?? .emptyObject
-        type = try c.decode(String.self, forKey: .type)
-    }
-
-    public static func parse(_ json: [UInt8]) throws(WebAuthnError) -> AuthenticationResponseJSON {
-        do {
-            return try JSONDecoder().decode(AuthenticationResponseJSON.self, from: Data(json))
-        } catch {
-            throw WebAuthnError(.malformed, "AuthenticationResponseJSON does not parse: \(RegistrationResponseJSON.summary(error))")
-        }
-    }
-}
-
 /// `AuthenticatorAssertionResponseJSON` (§5.1.8).
 public struct AuthenticatorAssertionResponseJSON: Codable, Sendable, Hashable {
     public var clientDataJSON: Base64URLBytes
@@ -155,19 +130,6 @@ public struct AuthenticatorAssertionResponseJSON: Codable, Sendable, Hashable {
         self.authenticatorData = authenticatorData
         self.signature = signature
         self.userHandle = userHandle
-    }
-}
-
-extension RegistrationResponseJSON {
-    /// The decoding error without the input (which may be long), for the operator detail.
-    static func summary(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): "missing \(key.stringValue)"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
-            DecodingError.dataCorrupted(let context):
-            "bad value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-        default: "not JSON"
-        }
     }
 }
 
