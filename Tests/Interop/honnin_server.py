@@ -66,9 +66,30 @@ def start(prefix, *extra, before=None):
     return {"data": pathlib.Path(data), "base": base, "port": port, "token": key["token"], "log": log_path, "proc": proc}
 
 
+def thread_stacks(pid):
+    debugger = shutil.which("gdb")
+    if not debugger:
+        return "(no gdb on the PATH)"
+    try:
+        return subprocess.run([debugger, "--batch", "-p", str(pid), "-ex", "thread apply all bt 25"],
+                              capture_output=True, text=True, timeout=120).stdout
+    except subprocess.TimeoutExpired:
+        return "(gdb did not answer within 120 s)"
+
+
 def stop(server, remove=True):
-    if server["proc"].poll() is None:
-        server["proc"].send_signal(signal.SIGTERM)
-        server["proc"].wait(timeout=30)
+    """SIGTERM, then waits for a graceful exit. A server still running after 30 s fails the test
+    with the end of its log and the stacks of all its threads (from gdb), so a hang can be read."""
+    proc = server["proc"]
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            stacks = thread_stacks(proc.pid)
+            proc.kill()
+            proc.wait()
+            tail = "\n".join(pathlib.Path(server["log"]).read_text(errors="replace").splitlines()[-200:])
+            raise AssertionError(f"honnin serve did not stop within 30 s of SIGTERM.\nIts log ends:\n{tail}\nIts threads:\n{stacks}")
     if remove:
         shutil.rmtree(server["data"], ignore_errors=True)
