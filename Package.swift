@@ -221,8 +221,8 @@ let package = Package(
         .testTarget(
             name: "HonninAuthnTests",
             dependencies: [
-                "HonninAuthn", "HonninCore", "HonninStore", "HonninCredentials", "HonninWebAuthn", "HonninTesting",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "HonninAuthn", "HonninCore", "HonninStore", "HonninCredentials", "HonninWebAuthn", "HonninTesting", "HonninPKI",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: strict
         ),

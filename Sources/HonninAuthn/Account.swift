@@ -47,8 +47,11 @@ public struct Authenticator: Sendable, Equatable {
         /// The look-up secrets' verifiers (PHC strings, ``RecoveryCodes``) and which were used.
         case recoveryCodes(verifiers: [String], used: [Bool])
         case webAuthn(CredentialRecord)
-        /// The JPKI user-authentication certificate, by issuer and serial.
-        case jpki(linkKey: String, notAfter: Date)
+        /// The JPKI user-authentication certificate, by issuer and serial. `holder` is a keyed
+        /// digest of the person named by the card's signature certificate, when it was presented
+        /// at enrolment: it lets a renewed card be linked again after a new signature-certificate
+        /// proofing of the same person (``AuthnService/relinkJPKI(certificate:signature:holder:challenge:verifier:context:client:)``).
+        case jpki(linkKey: String, notAfter: Date, holder: String? = nil)
     }
 
     public let id: HonninID
@@ -87,7 +90,13 @@ public struct Authenticator: Sendable, Equatable {
 
     /// The JPKI link key, for lookups.
     public var jpkiLinkKey: String? {
-        if case .jpki(let key, _) = secret { return key }
+        if case .jpki(let key, _, _) = secret { return key }
+        return nil
+    }
+
+    /// The keyed digest of the card holder, for re-linking a renewed card.
+    public var jpkiHolder: String? {
+        if case .jpki(_, _, let holder) = secret { return holder }
         return nil
     }
 
@@ -206,6 +215,8 @@ public protocol AccountRepository: Sendable {
     func authenticator(id: HonninID) async throws -> Authenticator?
     func authenticator(credentialID: [UInt8]) async throws -> Authenticator?
     func authenticator(jpkiLinkKey: String) async throws -> Authenticator?
+    /// JPKI authenticators whose card holder digest is `jpkiHolder` (any account).
+    func authenticators(jpkiHolder: String) async throws -> [Authenticator]
     func insertAuthenticator(_ a: Authenticator, audit: AuditEvent) async throws
     /// Compare-and-swap on `version`: false when someone else changed it first.
     func updateAuthenticator(_ a: Authenticator, expectedVersion: Int, audit: AuditEvent?) async throws -> Bool

@@ -41,6 +41,9 @@ public actor InMemoryAccountRepository: AccountRepository {
     public func authenticator(id: HonninID) -> Authenticator? { authenticatorsByID[id] }
     public func authenticator(credentialID: [UInt8]) -> Authenticator? { authenticatorsByID.values.first { $0.credentialID == credentialID } }
     public func authenticator(jpkiLinkKey: String) -> Authenticator? { authenticatorsByID.values.first { $0.jpkiLinkKey == jpkiLinkKey } }
+    public func authenticators(jpkiHolder: String) -> [Authenticator] {
+        authenticatorsByID.values.filter { $0.jpkiHolder == jpkiHolder }.sorted { $0.id < $1.id }
+    }
     public func insertAuthenticator(_ a: Authenticator, audit event: AuditEvent) async throws {
         guard accountsByID[a.account] != nil else { throw HonninError(.notFound, "no such account") }
         if let id = a.credentialID, authenticator(credentialID: id) != nil { throw HonninError(.conflict, "credential registered") }
@@ -50,6 +53,7 @@ public actor InMemoryAccountRepository: AccountRepository {
     }
     public func updateAuthenticator(_ a: Authenticator, expectedVersion: Int, audit event: AuditEvent?) async throws -> Bool {
         guard authenticatorsByID[a.id]?.version == expectedVersion else { return false }
+        if let key = a.jpkiLinkKey, let other = authenticator(jpkiLinkKey: key), other.id != a.id { throw HonninError(.conflict, "card linked") }
         if let event { try await audit(event) }
         guard authenticatorsByID[a.id]?.version == expectedVersion else { return false }
         authenticatorsByID[a.id] = a

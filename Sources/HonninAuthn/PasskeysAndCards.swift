@@ -172,11 +172,21 @@ extension AuthnService {
     }
 
     /// Links the user-authentication certificate that signed `challenge` to the account.
-    public func enrollJPKI(certificate: [UInt8], signature: [UInt8], challenge: [UInt8], verifier: JPKIVerifier, context: SessionContext) async throws(AuthnError) -> Authenticator {
+    ///
+    /// `holder`, when given, is the same card's signature certificate with its signature over the
+    /// same challenge (the signature PIN): it is verified like a `jpki-signature` proofing, and a
+    /// keyed digest of the person it names (never the attributes) is kept with the link, so a
+    /// renewed card can later be linked again with ``relinkJPKI(certificate:signature:holder:challenge:verifier:context:client:)``.
+    public func enrollJPKI(
+        certificate: [UInt8], signature: [UInt8], holder: JPKIResponse? = nil, challenge: [UInt8], verifier: JPKIVerifier, context: SessionContext
+    ) async throws(AuthnError) -> Authenticator {
         _ = try await requireBindingLevel(context)
         let pending = try await consumeChallenge(challenge, purpose: .jpki)
         guard pending.session == context.session.id else { throw AuthnError(.challengeReused, "challenge of another session") }
-        let verified = try await jpkiVerify(certificate: certificate, signature: signature, challenge: challenge, verifier: verifier)
+        let verified = try await jpkiVerify(JPKIResponse(certificate: certificate, signature: signature), challenge: challenge, verifier: verifier)
+        let holderDigest = try await holder.asyncMap { response throws(AuthnError) in
+            jpkiHolderDigest(try await jpkiVerify(response, kind: .signature, challenge: challenge, verifier: verifier))
+        }
         return try await wrap {
             if let other = try await accounts.authenticator(jpkiLinkKey: verified.linkKey) {
                 throw AuthnError(.conflict, other.account == context.account.id ? "this card is already linked" : "this card is linked to another account")
@@ -184,20 +194,84 @@ extension AuthnService {
             let now = clock.now()
             let a = Authenticator(
                 id: newID(.authenticator), account: context.account.id, method: .jpkiUserCertificate, label: "My Number Card",
-                secret: .jpki(linkKey: verified.linkKey, notAfter: verified.certificate.notValidAfter), createdAt: now, lastUsedAt: now)
+                secret: .jpki(linkKey: verified.linkKey, notAfter: verified.certificate.notValidAfter, holder: holderDigest), createdAt: now, lastUsedAt: now)
             try await accounts.insertAuthenticator(
                 a,
                 audit: AuditEvent(
                     action: "authenticator.enrolled", actor: "account:\(context.account.id)", subject: a.id.rawValue,
-                    details: ["method": "jpki_user_certificate", "serial": verified.serial, "revocation_provider": verified.revocation.provider], at: now))
+                    details: [
+                        "method": "jpki_user_certificate", "serial": verified.serial, "revocation_provider": verified.revocation.provider,
+                        "holder_recorded": holderDigest == nil ? "false" : "true",
+                    ], at: now))
             return a
+        }
+    }
+
+    /// Links a renewed card (a new user-authentication certificate) to the account whose earlier
+    /// card was enrolled with its holder, and signs in with it.
+    ///
+    /// 1. The challenge is consumed (single use, unexpired). 2. Both responses from the new card
+    ///    are verified in full, revocation included: the user-authentication certificate and the
+    ///    signature certificate (a new signature-certificate proofing, as `jpki-signature` does).
+    /// 3. The keyed digest of the person the signature certificate names (name, birth date,
+    ///    gender) must match the holder recorded at an earlier enrolment on exactly one account;
+    ///    several accounts → `conflict` (nothing is guessed). 4. That account's most recently used
+    ///    card link is moved to the new certificate (the authenticator keeps its id; the audit
+    ///    entry names both serials). 5. A session (or step-up) follows, as with ``jpkiLogin(certificate:signature:challenge:verifier:context:client:)``.
+    ///
+    /// A name, birth date or gender that changed since enrolment does not match: the person then
+    /// signs in with another factor and links the card again with ``enrollJPKI(certificate:signature:holder:challenge:verifier:context:)``.
+    public func relinkJPKI(
+        certificate: [UInt8], signature: [UInt8], holder: JPKIResponse, challenge: [UInt8], verifier: JPKIVerifier, context: SessionContext?, client: String
+    ) async throws(AuthnError) -> AuthnOutcome {
+        // 1.
+        let pending = try await consumeChallenge(challenge, purpose: .jpki)
+        // 2.
+        let verified = try await jpkiVerify(JPKIResponse(certificate: certificate, signature: signature), challenge: challenge, verifier: verifier)
+        let digest = jpkiHolderDigest(try await jpkiVerify(holder, kind: .signature, challenge: challenge, verifier: verifier))
+        return try await wrap {
+            if try await accounts.authenticator(jpkiLinkKey: verified.linkKey) != nil {
+                throw AuthnError(.conflict, "this card is already linked: sign in with it")
+            }
+            // 3.
+            let candidates = try await accounts.authenticators(jpkiHolder: digest).filter { $0.method == .jpkiUserCertificate }
+            let owners = Set(candidates.map(\.account))
+            guard let owner = owners.first else { throw AuthnError(.invalidCredentials, "no account recorded this card holder") }
+            guard owners.count == 1 else { throw AuthnError(.conflict, "several accounts recorded this card holder") }
+            guard let account = try await accounts.account(id: owner), account.disabledAt == nil else {
+                throw AuthnError(.invalidCredentials, "no account recorded this card holder")
+            }
+            if let expected = pending.account ?? context?.account.id, expected != account.id {
+                throw AuthnError(.invalidCredentials, "card holder of another account")
+            }
+            // 4.
+            guard let previous = candidates.max(by: { ($0.lastUsedAt ?? $0.createdAt) < ($1.lastUsedAt ?? $1.createdAt) }) else {
+                throw AuthnError(.invalidCredentials, "no account recorded this card holder")
+            }
+            let now = clock.now()
+            var moved = previous
+            moved.secret = .jpki(linkKey: verified.linkKey, notAfter: verified.certificate.notValidAfter, holder: digest)
+            moved.lastUsedAt = now
+            moved.version += 1
+            let event = AuditEvent(
+                action: "authenticator.relinked", actor: "account:\(account.id)", subject: previous.id.rawValue,
+                details: [
+                    "method": "jpki_user_certificate", "previous_link": previous.jpkiLinkKey ?? "", "serial": verified.serial,
+                    "revocation_provider": verified.revocation.provider,
+                ], at: now)
+            guard try await accounts.updateAuthenticator(moved, expectedVersion: previous.version, audit: event) else {
+                throw AuthnError(.conflict, "the card link changed meanwhile; try again")
+            }
+            // 5.
+            let all = try await accounts.authenticators(account: account.id)
+            return try await add(moved.template.entry(at: now), to: context?.account.id == account.id ? context : nil, account: account, client: client, authenticators: all)
         }
     }
 
     /// Signs in (or steps up) with the card: the certificate must be linked to an account.
     public func jpkiLogin(certificate: [UInt8], signature: [UInt8], challenge: [UInt8], verifier: JPKIVerifier, context: SessionContext?, client: String) async throws(AuthnError) -> AuthnOutcome {
         let pending = try await consumeChallenge(challenge, purpose: .jpki)
-        let verified = try await jpkiVerify(certificate: certificate, signature: signature, challenge: challenge, verifier: verifier)
+        let verified = try await jpkiVerify(JPKIResponse(certificate: certificate, signature: signature), challenge: challenge, verifier: verifier)
         return try await wrap {
             guard let linked = try await accounts.authenticator(jpkiLinkKey: verified.linkKey), let account = try await accounts.account(id: linked.account),
                 account.disabledAt == nil
@@ -213,11 +287,43 @@ extension AuthnService {
         }
     }
 
-    func jpkiVerify(certificate: [UInt8], signature: [UInt8], challenge: [UInt8], verifier: JPKIVerifier) async throws(AuthnError) -> JPKIVerifiedCertificate {
+    func jpkiVerify(
+        _ response: JPKIResponse, kind: JPKICertificateKind = .userAuthentication, challenge: [UInt8], verifier: JPKIVerifier
+    ) async throws(AuthnError) -> JPKIVerifiedCertificate {
         do {
-            return try await verifier.verifyResponse(certificate: certificate, signature: signature, challenge: challenge, kind: .userAuthentication, at: clock.now())
+            return try await verifier.verifyResponse(certificate: response.certificate, signature: response.signature, challenge: challenge, kind: kind, at: clock.now())
         } catch {
-            throw AuthnError(.jpki, error.detail, reason: error.code.rawValue)
+            throw AuthnError(.jpki, "\(kind == .signature ? "signature certificate: " : "")\(error.detail)", reason: error.code.rawValue)
         }
+    }
+
+    /// The card holder as a keyed digest (HMAC-SHA-256 with the lookup key): NFC name, the birth
+    /// date as the certificate writes it (era and digits) and the gender code. Nothing about the
+    /// person is stored in clear, and without the key the digest cannot be tested against guesses.
+    func jpkiHolderDigest(_ verified: JPKIVerifiedCertificate) -> String {
+        let a = verified.attributes
+        let b = a?.birthDate
+        let birth = b.map { "\($0.era):\($0.year ?? 0):\($0.month ?? 0):\($0.day ?? 0)" } ?? ""
+        let text = "honnin.jpki.holder.v1\u{0}\(a?.name.precomposedStringWithCanonicalMapping ?? "")\u{0}\(birth)\u{0}\(a?.genderCode ?? "")"
+        return Bytes.base64URL(Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: lookupKey)))
+    }
+}
+
+/// A certificate from a JPKI card and its signature over a challenge.
+public struct JPKIResponse: Sendable {
+    public let certificate: [UInt8]
+    public let signature: [UInt8]
+
+    public init(certificate: [UInt8], signature: [UInt8]) {
+        self.certificate = certificate
+        self.signature = signature
+    }
+}
+
+extension Optional {
+    /// `map` with an async, typed-throwing transform.
+    func asyncMap<U, E: Error>(_ transform: (Wrapped) async throws(E) -> U) async throws(E) -> U? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Byte helpers shared by every layer: constant-time comparison, hex, base64url (RFC 4648 §5).
 public enum Bytes {
     /// Compares two byte sequences in time that depends only on their lengths, never on where
@@ -71,6 +73,12 @@ public enum Bytes {
             out.append(b64url[Int(n >> 6 & 63)])
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes standard base64 (padded, as `Data(base64Encoded:)` takes it) or else unpadded
+    /// base64url: what API members carrying binary accept, since clients send either.
+    public static func fromBase64OrBase64URL(_ text: String) -> [UInt8]? {
+        Data(base64Encoded: text).map(Array.init) ?? fromBase64URL(text)
     }
 
     /// Decodes unpadded base64url; nil on any character outside the alphabet, on padding, or

@@ -126,9 +126,22 @@ struct AuthRoutes {
             let context = try await session(request, changing: true)
             let (verifier, body) = try await jpkiBody(request)
             let a = try await run {
-                try await authn.enrollJPKI(certificate: body.certificate, signature: body.signature, challenge: body.challenge, verifier: verifier, context: context)
+                try await authn.enrollJPKI(
+                    certificate: body.certificate, signature: body.signature, holder: body.holder, challenge: body.challenge, verifier: verifier, context: context)
             }
             return try JSONBody.response(["authenticator": summary(a)], status: .created)
+        }
+        auth.post("jpki/relink") { request, _ in
+            try checkOrigin(request)
+            let (verifier, body) = try await jpkiBody(request)
+            guard let holder = body.holder else { throw problem(AuthnError(.invalidInput, "holder (the signature certificate and its signature) is required", member: "holder")) }
+            let current = try await optionalSession(request, changing: true)
+            return try respond(
+                try await run {
+                    try await authn.relinkJPKI(
+                        certificate: body.certificate, signature: body.signature, holder: holder, challenge: body.challenge, verifier: verifier, context: current,
+                        client: client(request))
+                }, request: request)
         }
         auth.get("session") { request, _ in
             let context = try await session(request, changing: false)
@@ -279,21 +292,32 @@ struct AuthRoutes {
     }
 
     struct JPKIBody: Decodable {
+        struct Holder: Decodable {
+            let certificate: String
+            let signature: String
+        }
         let certificate: String
         let signature: String
         let challenge: String
+        /// The same card's signature certificate and its signature over the same challenge.
+        let holder: Holder?
     }
 
-    func jpkiBody(_ request: Request) async throws -> (JPKIVerifier, (certificate: [UInt8], signature: [UInt8], challenge: [UInt8])) {
+    func jpkiBody(_ request: Request) async throws -> (
+        JPKIVerifier, (certificate: [UInt8], signature: [UInt8], challenge: [UInt8], holder: JPKIResponse?)
+    ) {
         guard let jpki else { throw problem(AuthnError(.methodUnavailable, "no JPKI revocation source configured")) }
         let body = try await JSONBody.decode(JPKIBody.self, from: request, limit: maxBody)
         func bytes(_ s: String, _ member: String) throws -> [UInt8] {
-            guard let b = Data(base64Encoded: s).map(Array.init) ?? Bytes.fromBase64URL(s), !b.isEmpty else {
+            guard let b = Bytes.fromBase64OrBase64URL(s), !b.isEmpty else {
                 throw problem(AuthnError(.invalidInput, "\(member) not base64", member: member))
             }
             return b
         }
-        return (jpki, (try bytes(body.certificate, "certificate"), try bytes(body.signature, "signature"), try bytes(body.challenge, "challenge")))
+        let holder = try body.holder.map {
+            JPKIResponse(certificate: try bytes($0.certificate, "holder.certificate"), signature: try bytes($0.signature, "holder.signature"))
+        }
+        return (jpki, (try bytes(body.certificate, "certificate"), try bytes(body.signature, "signature"), try bytes(body.challenge, "challenge"), holder))
     }
 
     /// Runs a service call, turning its typed error into a problem.

@@ -154,7 +154,7 @@ public struct DocumentUploadMethod: ProofingMethod {
             guard encoded.utf8.count <= (limits.maxBytes / 3 + 1) * 4 + 4 else {
                 throw imageError(.tooLarge(bytes: encoded.utf8.count / 4 * 3, limit: limits.maxBytes), side: side)
             }
-            guard let raw = Data(base64Encoded: encoded) ?? Bytes.fromBase64URL(encoded).map({ Data($0) }) else {
+            guard let raw = Bytes.fromBase64OrBase64URL(encoded).map({ Data($0) }) else {
                 throw InputError.malformed("The \(side.id) image is not base64.", ja: "\(side.label.ja)の画像が base64 ではありません。", member: "images.\(side.id)")
             }
             let image: SanitizedImage

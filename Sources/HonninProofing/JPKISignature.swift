@@ -54,7 +54,7 @@ public struct JPKISignatureMethod: ProofingMethod {
 
     static func bytes(_ text: String?, member: String, max: Int) throws(InputError) -> [UInt8] {
         guard let text, text.utf8.count <= max * 2,
-            let bytes = Data(base64Encoded: text).map(Array.init) ?? Bytes.fromBase64URL(text), !bytes.isEmpty, bytes.count <= max
+            let bytes = Bytes.fromBase64OrBase64URL(text), !bytes.isEmpty, bytes.count <= max
         else {
             throw InputError(
                 code: JPKIFailure.Code.malformed.rawValue,

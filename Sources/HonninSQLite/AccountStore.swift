@@ -118,6 +118,12 @@ public struct SQLiteAccountRepository: AccountRepository {
         }
     }
 
+    public func authenticators(jpkiHolder: String) async throws -> [Authenticator] {
+        try await store.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM authenticators WHERE jpki_holder = ? ORDER BY id", arguments: [jpkiHolder]).map(Self.authenticator)
+        }
+    }
+
     /// `.conflict` when the WebAuthn credential ID or the JPKI card is already registered (to
     /// any account), `.notFound` when the account does not exist.
     public func insertAuthenticator(_ a: Authenticator, audit: AuditEvent) async throws {
@@ -134,14 +140,14 @@ public struct SQLiteAccountRepository: AccountRepository {
         let secret = try Self.json(a.secret)
         let arguments: StatementArguments = [
             a.label, secret, a.lastUsedAt.map(Timestamp.milliseconds), a.pending, a.version, a.credentialID.map { Data($0) }, a.jpkiLinkKey,
-            a.id.rawValue, expectedVersion,
+            a.jpkiHolder, a.id.rawValue, expectedVersion,
         ]
         return try await store.write { db in
             try Self.mappingConstraints {
                 try db.execute(
                     sql: """
                         UPDATE authenticators SET label = ?, secret = ?, last_used_at = ?, pending = ?, version = ?, credential_id = ?,
-                            jpki_link_key = ?
+                            jpki_link_key = ?, jpki_holder = ?
                         WHERE id = ? AND version = ?
                         """,
                     arguments: arguments)
@@ -299,8 +305,8 @@ extension SQLiteAccountRepository {
         """
     static let insertAuthenticatorSQL = """
         INSERT INTO authenticators (id, account_id, method, label, secret, created_at, last_used_at, pending, version, credential_id,
-            jpki_link_key)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            jpki_link_key, jpki_holder)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     static let insertSessionSQL = """
         INSERT INTO sessions (id, account_id, token_digest, csrf_token, created_at, last_seen_at, expires_at, entries, client,
@@ -318,7 +324,7 @@ extension SQLiteAccountRepository {
     static func arguments(_ a: Authenticator) throws -> StatementArguments {
         [
             a.id.rawValue, a.account.rawValue, a.method.rawValue, a.label, try json(a.secret), Timestamp.milliseconds(a.createdAt),
-            a.lastUsedAt.map(Timestamp.milliseconds), a.pending, a.version, a.credentialID.map { Data($0) }, a.jpkiLinkKey,
+            a.lastUsedAt.map(Timestamp.milliseconds), a.pending, a.version, a.credentialID.map { Data($0) }, a.jpkiLinkKey, a.jpkiHolder,
         ]
     }
 

@@ -237,6 +237,15 @@ public enum SchemaMigrations {
             UPDATE reviewers SET password_hash = '-';
             """
         ),
+        (
+            "0008_jpki_card_holder",
+            """
+            -- The keyed digest of the person a JPKI card's signature certificate names (also inside
+            -- `secret`), so a renewed card can be linked again after a new proofing of the same person.
+            ALTER TABLE authenticators ADD COLUMN jpki_holder TEXT CHECK (jpki_holder IS NULL OR method = 'jpki_user_certificate');
+            CREATE INDEX authenticators_by_jpki_holder ON authenticators (jpki_holder) WHERE jpki_holder IS NOT NULL;
+            """
+        ),
     ]
 
     /// The migrator; `upTo` stops after that identifier (for migration tests).

@@ -98,12 +98,25 @@ extension JPKICommand {
         @OptionGroup var reader: Reader
         @Argument(help: "The server's base URL, e.g. https://id.example.jp") var server: String
         @Flag(help: "Print the session token (for scripts: it is a credential; keep it out of logs).") var printToken = false
+        @Flag(
+            help: """
+                A renewed card: also sign with the signature certificate (its PIN is asked too), so the server links this card \
+                to the account whose earlier card was enrolled with the same holder.
+                """) var relink = false
 
         func run() async throws {
             guard let pin = readSecret(prompt: "user PIN (4 digits) / 利用者証明用電子証明書の暗証番号: ") else {
                 throw ValidationError("no PIN on standard input")
             }
-            let result = try await JPKIFlowClient.login(server: server, card: try reader.card(), pin: Redacted(pin), http: URLSessionHTTPClient())
+            var holderPIN: Redacted<String>?
+            if relink {
+                guard let second = readSecret(prompt: "signature PIN (6–16 letters and digits) / 署名用電子証明書のパスワード: ") else {
+                    throw ValidationError("no signature PIN on standard input")
+                }
+                holderPIN = Redacted(second)
+            }
+            let result = try await JPKIFlowClient.login(
+                server: server, card: try reader.card(), pin: Redacted(pin), holderPIN: holderPIN, http: URLSessionHTTPClient())
             say("signed in: AAL\(result.aal), amr \(result.amr.joined(separator: ","))")
             if printToken { print(result.token.revealed) }
         }
@@ -144,7 +157,9 @@ enum JPKIFlowClient {
     }
 
     /// `POST /auth/jpki/challenge`, the card signs it, `POST /auth/jpki/login` (bearer transport).
-    static func login(server: String, card: JPKICard, pin: Redacted<String>, http: any RevocationHTTPClient) async throws
+    /// With `holderPIN`, the signature key signs the same challenge too and the pair goes to
+    /// `POST /auth/jpki/relink` (a renewed card).
+    static func login(server: String, card: JPKICard, pin: Redacted<String>, holderPIN: Redacted<String>? = nil, http: any RevocationHTTPClient) async throws
         -> (aal: Int, amr: [String], token: Redacted<String>)
     {
         guard let url = URL(string: server), url.host != nil, let scheme = url.scheme, ["http", "https"].contains(scheme) else {
@@ -152,7 +167,7 @@ enum JPKIFlowClient {
         }
         let base = server.hasSuffix("/") ? String(server.dropLast()) : server
         let headers = [("Content-Type", "application/json"), ("Accept-Language", "ja, en"), ("Honnin-Session-Transport", "bearer")]
-        func post(_ path: String, _ object: [String: String]) async throws -> [String: Any] {
+        func post(_ path: String, _ object: [String: Any]) async throws -> [String: Any] {
             let (status, _, bytes) = try await http.post(url: base + path, headers: headers, body: Array(try JSONSerialization.data(withJSONObject: object)), timeout: 30)
             let json = (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]) ?? [:]
             guard (200..<300).contains(status) else {
@@ -165,9 +180,14 @@ enum JPKIFlowClient {
             throw Failure(description: "the server's answer has no challenge")
         }
         let signed = try await signForLogin(bytes, card: card, pin: pin)
-        let done = try await post(
-            "/auth/jpki/login",
-            ["certificate": Data(signed.certificate).base64EncodedString(), "signature": Data(signed.signature).base64EncodedString(), "challenge": challenge])
+        var body: [String: Any] = [
+            "certificate": Data(signed.certificate).base64EncodedString(), "signature": Data(signed.signature).base64EncodedString(), "challenge": challenge,
+        ]
+        if let holderPIN {
+            let holder = try await sign(bytes, card: card, pin: holderPIN)
+            body["holder"] = ["certificate": Data(holder.certificate).base64EncodedString(), "signature": Data(holder.signature).base64EncodedString()]
+        }
+        let done = try await post(holderPIN == nil ? "/auth/jpki/login" : "/auth/jpki/relink", body)
         guard let token = done["session_token"] as? String else { throw Failure(description: "the server issued no session") }
         return ((done["aal"] as? Int) ?? Int(done["aal"] as? Double ?? 0), done["amr"] as? [String] ?? [], Redacted(token))
     }

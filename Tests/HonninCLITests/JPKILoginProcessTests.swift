@@ -22,6 +22,8 @@ struct JPKILoginProcessTests {
     static let linkedSerial: [UInt8] = [0x0A, 0x00, 0x01]
     static let unlinkedSerial: [UInt8] = [0x0A, 0x00, 0x02]
     static let revokedSerial: [UInt8] = [0x0A, 0x00, 0x03]
+    static let renewedSerial: [UInt8] = [0x0A, 0x00, 0x04]
+    static let signaturePIN = "ABC123"
 
     /// A server trusting the test roots (`--jpki-roots`) with a current CRL of each hierarchy in
     /// `--jpki-crl-dir`; the user-authentication CRL lists `revokedSerial` (keyCompromise).
@@ -46,13 +48,17 @@ struct JPKILoginProcessTests {
 
     /// A simulated card whose user-authentication certificate (issued by the test PKI's
     /// user-authentication root) has `serial`; the user PIN is `userPIN`.
-    static func card(serial: [UInt8]) throws -> (JPKICard, JPKICardSimulator) {
+    /// `holder` names the person of its signature certificate (serial `serial` + 0x80).
+    static func card(serial: [UInt8], holder: TestJPKI.SubjectAttributes = .init()) throws -> (JPKICard, JPKICardSimulator) {
         let pki = TestJPKI.shared
         var auth = TestJPKI.Options()
         auth.kind = .userAuthentication
         auth.serial = serial
+        var sign = TestJPKI.Options()
+        sign.serial = serial + [0x80]
+        sign.subject = holder
         var configuration = JPKICardSimulator.Configuration(
-            signatureCertificate: try pki.issue(), signatureCACertificate: pki.signature.rootDER,
+            signatureCertificate: try pki.issue(sign), signatureCACertificate: pki.signature.rootDER,
             userAuthenticationCertificate: try pki.issue(auth), userAuthenticationCACertificate: pki.userAuthentication.rootDER,
             signWithSignatureKey: JPKICardSimulator.rsaSigner(pki.subscriberKey),
             signWithUserAuthenticationKey: JPKICardSimulator.rsaSigner(pki.subscriberKey))
@@ -98,16 +104,21 @@ struct JPKILoginProcessTests {
         return headers
     }
 
-    /// The card signs `challenge` through the CLI's code and the result is posted to `path`.
+    /// The card signs `challenge` through the CLI's code and the result is posted to `path`;
+    /// with `holder`, the signature key signs it too (the signature PIN) and goes as `holder`.
     static func post(
-        _ client: HTTPTestClient, _ path: String, challenge: String, card: JPKICard, session token: String? = nil
+        _ client: HTTPTestClient, _ path: String, challenge: String, card: JPKICard, session token: String? = nil, holder: Bool = false
     ) async throws -> (status: Int, object: [String: Any]) {
         let bytes = try #require(Bytes.fromBase64URL(challenge))
         let signed = try await JPKIFlowClient.signForLogin(bytes, card: card, pin: Redacted(userPIN))
-        let (status, body) = try await client.request(
-            "POST", path,
-            json: ["certificate": Data(signed.certificate).base64EncodedString(), "signature": Data(signed.signature).base64EncodedString(), "challenge": challenge],
-            headers: bearer(token))
+        var json: [String: Any] = [
+            "certificate": Data(signed.certificate).base64EncodedString(), "signature": Data(signed.signature).base64EncodedString(), "challenge": challenge,
+        ]
+        if holder {
+            let h = try await JPKIFlowClient.sign(bytes, card: card, pin: Redacted(signaturePIN))
+            json["holder"] = ["certificate": Data(h.certificate).base64EncodedString(), "signature": Data(h.signature).base64EncodedString()]
+        }
+        let (status, body) = try await client.request("POST", path, json: json, headers: bearer(token))
         return (status, client.object(body))
     }
 
@@ -178,6 +189,70 @@ struct JPKILoginProcessTests {
         } catch {
             #expect("\(error)".contains("401 invalid_credentials"), "\(error)")
         }
+    }
+
+    @Test("""
+        a renewed card: linked with its holder at enrolment, the old card's successor signs in through `honnin card jpki login --relink`'s \
+        client (both keys, both PINs) at AAL3 and takes over the link; another person's card, or no holder, is refused
+        """)
+    func renewedCardRelinks() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let server = try Self.server(dir)
+        defer {
+            server.kill(SIGTERM)
+            server.wait()
+        }
+        let client = HTTPTestClient(base: server.baseURL)
+        let (account, token) = try await Self.signUp(client, "renewing-holder")
+        let (old, _) = try Self.card(serial: Self.linkedSerial)
+        let (enrolled, enrolBody) = try await Self.post(
+            client, "auth/jpki/enroll", challenge: try await Self.challenge(client, session: token), card: old, session: token, holder: true)
+        #expect(enrolled == 201, "\(enrolBody)")
+
+        // The renewed card (new serials, the same person) is not linked yet.
+        let (renewed, renewedSimulator) = try Self.card(serial: Self.renewedSerial)
+        let (plain, plainBody) = try await Self.post(
+            Self.anonymous(server), "auth/jpki/login", challenge: try await Self.challenge(Self.anonymous(server)), card: renewed)
+        #expect(plain == 401 && plainBody["code"] as? String == "invalid_credentials", "\(plainBody)")
+        // Relink without the signature certificate: refused as input.
+        let (bare, bareBody) = try await Self.post(
+            Self.anonymous(server), "auth/jpki/relink", challenge: try await Self.challenge(Self.anonymous(server)), card: renewed)
+        #expect(bare == 400 && bareBody["member"] as? String == "holder", "\(bareBody)")
+        // Another person's renewed card (a different name): no account recorded that holder.
+        var someoneElse = TestJPKI.SubjectAttributes()
+        someoneElse.name = "佐藤 花子"
+        let (stranger, _) = try Self.card(serial: Self.unlinkedSerial, holder: someoneElse)
+        do {
+            _ = try await JPKIFlowClient.login(
+                server: server.baseURL.absoluteString, card: stranger, pin: Redacted(Self.userPIN), holderPIN: Redacted(Self.signaturePIN),
+                http: URLSessionHTTPClient())
+            Issue.record("another person's card was relinked")
+        } catch {
+            #expect("\(error)".contains("401 invalid_credentials"), "\(error)")
+        }
+
+        // The CLI's relink: both keys sign the server's challenge.
+        let result = try await JPKIFlowClient.login(
+            server: server.baseURL.absoluteString, card: renewed, pin: Redacted(Self.userPIN), holderPIN: Redacted(Self.signaturePIN), http: URLSessionHTTPClient())
+        #expect(result.aal == 3 && result.amr == ["sc", "pin", "mfa"])
+        #expect(await renewedSimulator.triesLeft(.signature) == 5)
+        #expect(await renewedSimulator.triesLeft(.userAuthentication) == 3)
+        let (status, body) = try await client.request("GET", "auth/session", headers: Self.bearer(result.token.revealed))
+        #expect(status == 200 && client.object(body)["account_id"] as? String == account)
+        // From now on the renewed card signs in alone, and the old one no longer does.
+        let again = try await JPKIFlowClient.login(server: server.baseURL.absoluteString, card: renewed, pin: Redacted(Self.userPIN), http: URLSessionHTTPClient())
+        #expect(again.aal == 3)
+        let (oldLogin, oldBody) = try await Self.post(
+            Self.anonymous(server), "auth/jpki/login", challenge: try await Self.challenge(Self.anonymous(server)), card: old)
+        #expect(oldLogin == 401 && oldBody["code"] as? String == "invalid_credentials", "\(oldBody)")
+        // Relinking the same card twice: it is already linked.
+        let (twice, twiceBody) = try await Self.post(
+            Self.anonymous(server), "auth/jpki/relink", challenge: try await Self.challenge(Self.anonymous(server)), card: renewed, holder: true)
+        #expect(twice == 409 && twiceBody["code"] as? String == "conflict", "\(twiceBody)")
+        // Still one card on the account, and the holder's name is nowhere in the log.
+        #expect(try await Self.methods(client, session: token).filter { $0 == "jpki_user_certificate" }.count == 1)
+        #expect(!server.logText.contains("山田") && !server.logText.contains("佐藤"))
     }
 
     @Test("a wrong user PIN: the card's answer says how many tries are left, and nothing is linked")

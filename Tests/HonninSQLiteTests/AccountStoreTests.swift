@@ -440,6 +440,37 @@ struct SQLiteAccountStoreTests {
         #expect(try await h.store.head()?.seq == 1)
     }
 
+    @Test("a card linked before the holder digest existed still reads; cards are found by holder; a relinked key must be free")
+    func cardHolder() async throws {
+        let h = try SQLiteHarness()
+        defer { h.dir.remove() }
+        let r = h.store.accounts
+        let account = S.account()
+        let old = Authenticator(
+            id: S.id(.authenticator), account: account.id, method: .jpkiUserCertificate, label: "card", secret: .jpki(linkKey: "k1", notAfter: S.at(9)),
+            createdAt: S.t0)
+        let renewed = Authenticator(
+            id: S.id(.authenticator), account: account.id, method: .jpkiUserCertificate, label: "card",
+            secret: .jpki(linkKey: "k2", notAfter: S.at(9), holder: "h1"), createdAt: S.t0)
+        try await r.insertAccount(account, authenticators: [old, renewed], session: nil, audit: S.event("account.created"))
+        // The form written before 0008: no holder member.
+        try await h.store.pool.write { db in
+            try db.execute(sql: "UPDATE authenticators SET secret = '{\"jpki\":{\"linkKey\":\"k1\",\"notAfter\":9000}}' WHERE id = ?", arguments: [old.id.rawValue])
+        }
+        let read = try #require(try await r.authenticator(id: old.id))
+        #expect(read.jpkiLinkKey == "k1" && read.jpkiHolder == nil)
+        #expect(try await r.authenticators(jpkiHolder: "h1").map(\.id) == [renewed.id])
+        #expect(try await r.authenticators(jpkiHolder: "h2").isEmpty)
+        // Moving the old authenticator onto the renewed card's key: the key is taken.
+        var moved = read
+        moved.secret = .jpki(linkKey: "k2", notAfter: S.at(10), holder: "h1")
+        moved.version += 1
+        await #expect(throws: HonninError(.conflict, "")) { _ = try await r.updateAuthenticator(moved, expectedVersion: read.version, audit: nil) }
+        moved.secret = .jpki(linkKey: "k3", notAfter: S.at(10), holder: "h1")
+        #expect(try await r.updateAuthenticator(moved, expectedVersion: read.version, audit: nil))
+        #expect(Set(try await r.authenticators(jpkiHolder: "h1").map(\.id)) == [old.id, renewed.id])
+    }
+
     @Test("references to a missing account are refused as not found")
     func missingAccount() async throws {
         let h = try SQLiteHarness()
@@ -588,7 +619,7 @@ struct SQLiteAccountStoreTests {
         #expect(try await r.consumeChallenge(digest: recent.digest) == recent)
     }
 
-    @Test("the 0006 migration fixture reads back through the repository (the stored JSON form is stable)")
+    @Test("the migration fixtures read back through the repository (the stored JSON form is stable)")
     func fixtureReadsBack() async throws {
         let h = try SQLiteHarness()
         defer { h.dir.remove() }
@@ -605,7 +636,10 @@ struct SQLiteAccountStoreTests {
         #expect(account.roles == ["reviewer"])
         #expect(account.usernameDigest == [UInt8](repeating: 0, count: 32))
         let all = try await r.authenticators(account: account.id)
-        #expect(all.map(\.method) == [.password, .securityKey])
+        #expect(all.map(\.method) == [.password, .securityKey, .jpkiUserCertificate, .jpkiUserCertificate])
+        // A card linked before 0008 has no holder; one linked after has it.
+        #expect(all[2].jpkiLinkKey == "CN=old#01" && all[2].jpkiHolder == nil)
+        #expect(all[3].jpkiLinkKey == "CN=new#02" && all[3].jpkiHolder == "aG9sZGVy")
         let key = try #require(try await r.authenticator(credentialID: Array(1...16)))
         guard case .webAuthn(let record) = key.secret else {
             Issue.record("the fixture's security key did not decode as a WebAuthn credential")

@@ -298,7 +298,12 @@ struct MigrationTests {
         defer { dir.remove() }
         // Load every fixture up to the previous version, as a database of that version would hold.
         try pool.write { db in
-            for m in all.prefix(index) { try db.execute(sql: try Self.fixture(m.id)) }
+            // Rows of a table a later migration dropped (reviewer_sessions, 0007) are left out.
+            let dropped = try !db.tableExists("reviewer_sessions")
+            for m in all.prefix(index) {
+                let statements = try Self.fixture(m.id).components(separatedBy: ";\n").filter { !dropped || !$0.contains("reviewer_sessions") }
+                try db.execute(sql: statements.joined(separator: ";\n"))
+            }
         }
         let counts: (Int, Int, Int) = try pool.read { db in
             func count(_ table: String) throws -> Int {
@@ -343,6 +348,10 @@ struct MigrationTests {
             case "0007_reviewers_sign_in_as_accounts":
                 #expect(try db.tableExists("reviewer_sessions") == false)
                 #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM reviewers WHERE password_hash = '-'") == 2)
+            case "0008_jpki_card_holder":
+                #expect(try String.fetchOne(db, sql: "SELECT id FROM authenticators INDEXED BY authenticators_by_jpki_holder WHERE jpki_holder = 'aG9sZGVy'")
+                    == "atr_01jd0000000000000000000004")
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM authenticators WHERE method = 'jpki_user_certificate'") == 2)
             default:
                 Issue.record("migration \(all[index].id) has no fixture check: add one here")
             }
