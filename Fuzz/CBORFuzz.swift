@@ -5,18 +5,6 @@
 // bytes that decode to the same value (maps compared in canonical order, since the encoder sorts
 // them); the canonical encoding is stable; decodePrefix never reports an end past the input.
 
-/// `value` with every map's entries in CTAP2 canonical order, for order-insensitive comparison.
-func canonicalOrder(_ value: CBORValue) -> CBORValue {
-    switch value {
-    case .array(let items): return .array(items.map(canonicalOrder))
-    case .map(let entries):
-        let sorted = entries.map { CBORMapEntry(canonicalOrder($0.key), canonicalOrder($0.value)) }
-            .sorted { CBOREncoder.encode($0.key).lexicographicallyPrecedes(CBOREncoder.encode($1.key)) }
-        return .map(sorted)
-    default: return value
-    }
-}
-
 @_cdecl("LLVMFuzzerTestOneInput")
 public func cborFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -25,7 +13,7 @@ public func cborFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
         precondition(end > 0 && end <= bytes.count, "decodePrefix end out of range")
         let encoded = CBOREncoder.encode(value)
         guard let again = try? decoder.decode(encoded) else { fatalError("canonical re-encoding does not decode") }
-        precondition(canonicalOrder(again) == canonicalOrder(value), "re-encoded value differs")
+        precondition(again.canonicallyOrdered == value.canonicallyOrdered, "re-encoded value differs")
         precondition(CBOREncoder.encode(again) == encoded, "canonical encoding is not stable")
     }
     _ = try? CBORDecoder(maxDepth: 2).decode(bytes)

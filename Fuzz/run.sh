@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the libFuzzer targets for the WebAuthn CBOR decoder and authenticator data
-# parser: swiftc -sanitize=fuzzer,address over the few source files each needs (no SwiftPM),
+# Builds and runs the libFuzzer targets for the WebAuthn CBOR decoder, the authenticator data
+# parser and the JSON reader: swiftc -sanitize=fuzzer,address over the few source files each needs (no SwiftPM),
 # seeded from Tests/Vectors/webauthn-*. Usage: Fuzz/run.sh [runs per target, default 1000000].
 # Crash inputs are kept in Fuzz/.build/artifacts/; a crash makes the script exit non-zero.
 set -euo pipefail
@@ -26,3 +26,13 @@ for target in cbor authdata; do
         -artifact_prefix="$out/artifacts/$target-" "$out/corpus-$target" 2>&1 | tail -n 12
     echo "== $target-fuzz: done in $(( $(date +%s) - start )) s"
 done
+
+# The strict JSON reader that reads clientDataJSON (Sources/HonninCore/JSONReader.swift), with a token dictionary.
+rm -rf "$out/corpus-json"
+python3 "$here/json_seeds.py" "$root/Tests/Vectors" "$out/corpus-json"
+swiftc "${flags[@]}" "$here/JSONReaderFuzz.swift" "$root/Sources/HonninCore/JSONReader.swift" "$root/Sources/HonninCore/JSONValue.swift" -o "$out/json-fuzz"
+echo "== json-fuzz: $runs runs"
+start=$(date +%s)
+"$out/json-fuzz" -runs="$runs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -dict="$here/json.dict" \
+    -artifact_prefix="$out/artifacts/json-" "$out/corpus-json" 2>&1 | tail -n 12
+echo "== json-fuzz: done in $(( $(date +%s) - start )) s"

@@ -1,5 +1,4 @@
 import Crypto
-import Foundation
 import HonninCore
 
 /// The client data of WebAuthn §5.8.1 (`CollectedClientData`), parsed from the exact bytes the
@@ -18,35 +17,55 @@ public struct CollectedClientData: Sendable, Equatable {
     public let crossOrigin: Bool?
     public let topOrigin: String?
 
-    private struct Members: Decodable {
-        let type: String
-        let challenge: String
-        let origin: String
-        let crossOrigin: Bool?
-        let topOrigin: String?
-    }
-
     /// §7.1 steps 5–6 / §7.2 steps 8–9: UTF-8 decode (a leading byte order mark is stripped) and
     /// JSON-parse; `type`, `challenge` and `origin` must be strings, `crossOrigin` a boolean and
     /// `topOrigin` a string when present.
+    ///
+    /// 1. Strip a leading UTF-8 byte order mark (the raw bytes, hashed later, keep it).
+    /// 2. Parse the rest with the strict ``JSONReader`` (RFC 8259; well-formed UTF-8, unique member
+    ///    names, nesting at most 64 deep); the top-level value must be an object.
+    /// 3. `type`, `challenge` and `origin` must be present as strings.
+    /// 4. `crossOrigin`, when present and not null, must be a boolean; `topOrigin`, when present
+    ///    and not null, a string (null counts as absent, as it did for the decoder used before).
+    /// 5. Other members are ignored (§5.8.1: the structure may be extended).
     public init(bytes: [UInt8]) throws(WebAuthnError) {
         var body = bytes[...]
         if body.starts(with: [0xef, 0xbb, 0xbf]) { body = body.dropFirst(3) }
-        guard String(validating: body, as: UTF8.self) != nil else {
-            throw WebAuthnError(.malformed, "clientDataJSON is not valid UTF-8")
-        }
-        let members: Members
-        do {
-            members = try JSONDecoder().decode(Members.self, from: Data(body))
+        let parsed: JSONValue
+        do throws(JSONReaderError) {
+            parsed = try JSONReader().parse(body)
         } catch {
-            throw WebAuthnError(.malformed, "clientDataJSON does not parse as CollectedClientData")
+            if error.code == .invalidUTF8 { throw WebAuthnError(.malformed, "clientDataJSON is not valid UTF-8 (byte \(error.offset))") }
+            throw WebAuthnError(.malformed, "clientDataJSON is not JSON (\(error.code.rawValue) at byte \(error.offset))")
         }
+        guard case .object(let members) = parsed else { throw WebAuthnError(.malformed, "clientDataJSON is not a JSON object") }
+        var type: String?
+        var challenge: String?
+        var origin: String?
+        var crossOrigin: Bool?
+        var topOrigin: String?
+        for (name, value) in members {  // one pass, no lookups: names are unique
+            switch (name, value) {
+            case ("type", .string(let text)): type = text
+            case ("challenge", .string(let text)): challenge = text
+            case ("origin", .string(let text)): origin = text
+            case ("crossOrigin", .bool(let flag)): crossOrigin = flag
+            case ("topOrigin", .string(let text)): topOrigin = text
+            case ("crossOrigin", .null), ("topOrigin", .null): break
+            case ("type", _), ("challenge", _), ("origin", _), ("crossOrigin", _), ("topOrigin", _):
+                throw WebAuthnError(.malformed, "clientDataJSON.\(name) has the wrong JSON type")
+            default: break
+            }
+        }
+        guard let type, let challenge, let origin else {
+            throw WebAuthnError(.malformed, "clientDataJSON lacks type, challenge or origin")
+        }
+        self.crossOrigin = crossOrigin
+        self.topOrigin = topOrigin
         raw = bytes
-        type = members.type
-        challenge = members.challenge
-        origin = members.origin
-        crossOrigin = members.crossOrigin
-        topOrigin = members.topOrigin
+        self.type = type
+        self.challenge = challenge
+        self.origin = origin
     }
 
     /// SHA-256 of the raw bytes (§7.1 step 12, §7.2 step 20).

@@ -133,6 +133,12 @@ struct CBORTests {
         #expect(failure("a20102180102") == .duplicateMapKey)
         // 1 and "1" and h'01' are different keys.
         #expect(failure("a3010261310241010a") == nil)
+        // Two map keys holding the same entries in another order are the same key (RFC 8949
+        // §5.6); found by the fuzzer, whose re-encoding of such a map had a duplicate key.
+        #expect(failure("a2a20102030400a20304010200") == .duplicateMapKey)
+        #expect(failure("a2a20102030400a20304010500") == nil)
+        let fuzzFound = Bytes.fromBase64OrBase64URL("pQECAyeiQCABQCdAQKIBQEAgQP////9AQEBAAEAAAABy") ?? []
+        #expect(throws: CBORError(.duplicateMapKey, at: 13)) { _ = try CBORDecoder().decodePrefix(fuzzFound) }
     }
 
     @Test func invalidUTF8IsRefused() {

@@ -5,6 +5,30 @@ import Testing
 
 @Suite("Client data (§5.8.1) and the JSON forms (§5.1.8–5.1.10)")
 struct ClientDataAndJSONTests {
+    static func clientDataFailure(_ text: String) -> WebAuthnError.Code? {
+        do throws(WebAuthnError) {
+            _ = try CollectedClientData(bytes: Array(text.utf8))
+            return nil
+        } catch { return error.code }
+    }
+
+    @Test("client data is read strictly: repeated members (also inside unknown ones), trailing commas, lone surrogates, leading zeros, two BOMs; null is absent")
+    func clientDataIsReadStrictly() throws {
+        let parse = Self.clientDataFailure
+        // A repeated member could read two ways (Foundation's JSONDecoder takes the first,
+        // JSONSerialization the last): refused.
+        #expect(parse(#"{"type":"webauthn.get","type":"webauthn.create","challenge":"AA","origin":"o"}"#) == .malformed)
+        #expect(parse(#"{"type":"t","challenge":"AA","origin":"o","x":{"a":1,"a":2}}"#) == .malformed)
+        #expect(parse(#"{"type":"t","challenge":"AA","origin":"o",}"#) == .malformed)
+        #expect(parse(#"{"type":"t","challenge":"AA","origin":"o","x":"\uD800"}"#) == .malformed)
+        #expect(parse(#"{"type":"t","challenge":"AA","origin":"o","x":01}"#) == .malformed)
+        #expect(parse("\u{FEFF}\u{FEFF}" + #"{"type":"t","challenge":"AA","origin":"o"}"#) == .malformed)
+        let data = try CollectedClientData(bytes: Array(#"{"type":"t","challenge":"","origin":"o","crossOrigin":null,"topOrigin":null}"#.utf8))
+        #expect(data.crossOrigin == nil && data.topOrigin == nil)
+        #expect(parse(#"{"type":null,"challenge":"AA","origin":"o"}"#) == .malformed)
+        #expect(parse(#"["type","challenge","origin"]"#) == .malformed)
+    }
+
     func parse(_ text: String) -> WebAuthnError.Code? {
         webAuthnCode(sync: { () throws(WebAuthnError) in _ = try CollectedClientData(bytes: Array(text.utf8)) })
     }
