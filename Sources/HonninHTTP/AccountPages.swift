@@ -46,7 +46,19 @@ struct AccountPages {
             if context.session.entries.isEmpty { return Self.redirect("/account/signup?lang=\(l.rawValue)") }
             return page(.home, language: l)
         }
-        router.get("account/signup") { request, _ in page(.signup, language: Self.language(request)) }
+        router.get("account/signup") { request, _ in
+            let l = Self.language(request)
+            // Closed sign-up (accounts come from verification flows or the operator): only a
+            // sign-up already under way (a session still waiting for its passkey) sees the page.
+            if !authn.settings.openSignUp {
+                var underWay = false
+                if let token = AuthRoutes.cookieValue(request, name: AuthRoutes.cookieName), let context = try? await authn.authenticate(token: token) {
+                    underWay = context.session.entries.isEmpty
+                }
+                guard underWay else { return Self.redirect("/account/login?lang=\(l.rawValue)") }
+            }
+            return page(.signup, language: l)
+        }
         router.get("account/login") { request, _ in page(.login, language: Self.language(request)) }
     }
 
@@ -197,7 +209,7 @@ struct AccountPages {
             <h2 id="second-h" tabindex="-1">\(t("login.second"))</h2><p>\(t("login.second.text"))</p>
             <div id="second-methods"></div>
             <button type="button" class="link" id="start-over" hidden>\(t("login.start_over"))</button></section>
-            <p class="switch" id="signup-link">\(t("login.no_account")) <a href="/account/signup?lang=\(l.rawValue)">\(t("login.to_signup"))</a></p>
+            \(authn.settings.openSignUp ? "<p class=\"switch\" id=\"signup-link\">\(t("login.no_account")) <a href=\"/account/signup?lang=\(l.rawValue)\">\(t("login.to_signup"))</a></p>" : "")
             """
     }
 

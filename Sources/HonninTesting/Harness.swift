@@ -29,7 +29,7 @@ public struct SQLiteHarness: Sendable {
 
     public init(
         settings: VerificationSettings = VerificationSettings(publicURL: "https://verify.example.jp"), review: ReviewSettings = ReviewSettings(),
-        checkpointInterval: Int64 = 16, jpki: JPKISignatureMethod? = nil
+        checkpointInterval: Int64 = 16, jpki: JPKISignatureMethod? = nil, authnSettings: AuthnSettings = AuthnSettings()
     ) async throws {
         directory = try TemporaryDirectory("honnin-harness")
         keys = InMemoryKeyMaterialStore(random: random)
@@ -49,7 +49,7 @@ public struct SQLiteHarness: Sendable {
         authn = try AuthnService(
             accounts: store.accounts, vault: vault,
             relyingParty: RelyingParty(id: "localhost", name: "Honnin", origins: ["http://localhost:8080"], clock: clock),
-            lookupKey: try keys.lookupKey(), clock: clock, random: random, passwordParameters: .init(logN: 10, r: 8, p: 1),
+            lookupKey: try keys.lookupKey(), settings: authnSettings, clock: clock, random: random, passwordParameters: .init(logN: 10, r: 8, p: 1),
             recoveryParameters: .init(logN: 10, r: 8, p: 1))
         reviews = ReviewService(reviewers: store, verifications: verifications, settings: review, authn: authn, clock: clock, random: random)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HonninAuthn
 import HonninCore
 import HonninHTTP
 import HonninPolicy
@@ -22,8 +23,8 @@ struct APIHarness {
     let ready: Bool
     let maxSubmission: Int
 
-    init(ready: Bool = true, maxSubmission: Int = 8 << 20) async throws {
-        harness = try await SQLiteHarness()
+    init(ready: Bool = true, maxSubmission: Int = 8 << 20, authnSettings: AuthnSettings = AuthnSettings()) async throws {
+        harness = try await SQLiteHarness(authnSettings: authnSettings)
         let (key, token) = try await harness.apiKeys.create(name: "テスト backend", actor: "test")
         self.token = token.revealed
         self.keyID = key.id

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HonninAuthn
 import HonninCore
 import HonninCredentials
 import HonninHTTP
@@ -105,6 +106,33 @@ struct AuthRoutesTests {
             b["request_id"] = nil
             #expect(NSDictionary(dictionary: a) == NSDictionary(dictionary: b))
             try expectProblem(try await client.execute(uri: "/auth/jpki/challenge", method: .post), .unprocessableContent, "method_unavailable")
+        }
+    }
+
+    @Test("closed sign-up: the API refuses it, the sign-in page offers no sign-up link, and the sign-up page leads to sign-in")
+    func closedSignUp() async throws {
+        var settings = AuthnSettings()
+        settings.openSignUp = false
+        let h = try await APIHarness(authnSettings: settings)
+        try await h.test { client in
+            let signup = try await client.execute(
+                uri: "/auth/signup", method: .post, headers: [.contentType: "application/json"],
+                body: try Self.body(["username": "taro", "password": "correct horse battery staple"]))
+            try expectProblem(signup, .unprocessableContent, "method_unavailable")
+            let login = try await client.execute(uri: "/account/login?lang=en", method: .get)
+            #expect(login.status == .ok)
+            let html = String(buffer: login.body)
+            #expect(html.contains("id=\"login-form\"") && !html.contains("id=\"signup-link\"") && !html.contains("href=\"/account/signup"))
+            let page = try await client.execute(uri: "/account/signup?lang=en", method: .get)
+            #expect(page.status == .seeOther && page.headers[.location] == "/account/login?lang=en")
+        }
+        // Open (the default): the link is there and the page is served.
+        let open = try await APIHarness()
+        try await open.test { client in
+            let login = try await client.execute(uri: "/account/login", method: .get)
+            #expect(String(buffer: login.body).contains("id=\"signup-link\""))
+            let page = try await client.execute(uri: "/account/signup", method: .get)
+            #expect(page.status == .ok)
         }
     }
 }

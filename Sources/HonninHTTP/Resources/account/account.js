@@ -418,7 +418,7 @@
         var next = (outcome && outcome.next) || [];
         if (outcome.aal >= 2 || !next.length) { location.assign(afterLogin()); return; }
         $('login-form').hidden = true;
-        $('signup-link').hidden = true;
+        if ($('signup-link')) $('signup-link').hidden = true;
         $('second-factor').hidden = false;
         $('second-h').focus();
         $('start-over').hidden = false;
