@@ -131,56 +131,74 @@ extension ASN1ObjectIdentifier {
 }
 
 public enum JPKIProfile {
+    /// The six JPKI entries, by the DER content of their OID (compared before any decoding).
+    static let entries: [(oid: ASN1ObjectIdentifier, content: [UInt8])] =
+        [JPKIOID.name, JPKIOID.nameSubstitute, JPKIOID.gender, JPKIOID.birthDate, JPKIOID.address, JPKIOID.addressSubstitute].map { oid in
+            var serializer = DER.Serializer()
+            // A constant OID always serializes.
+            try! serializer.serialize(oid)
+            return (oid, Array(serializer.serializedBytes.dropFirst(2)))
+        }
+
     /// Reads the personal attributes from the signature certificate's subjectAltName `otherName`
     /// entries (value `[0] EXPLICIT UTF8String`; OCTET STRING of UTF-8 accepted too).
     ///
-    /// 1. The extension must exist. 2. Every JPKI entry appears at most once. 3. Name, gender,
-    /// birth date and address are required; the substitutes are optional. 4. Each value decodes as
-    /// text without control characters; the birth date is the 9-digit form.
+    /// 1. The extension must exist and be a SEQUENCE of GeneralName (RFC 5280 §4.2.1.6: each a
+    ///    context-specific tag 0–8). 2. Every JPKI entry (`otherName` [0] with a JPKI type-id)
+    ///    appears at most once. 3. Name, gender, birth date and address are required; the
+    ///    substitutes are optional. 4. Each value decodes as text without control characters; the
+    ///    birth date is the 9-digit form. Other names are skipped.
+    ///
+    /// The extension's bytes are walked directly (one DER parse, no re-serialization): this runs
+    /// for every certificate seen for the first time.
     public static func attributes(of certificate: Certificate) throws(JPKIFailure) -> JPKIAttributes {
-        let san: SubjectAlternativeNames?
-        do {
-            san = try certificate.extensions.subjectAlternativeNames
-        } catch {
+        guard let ext = certificate.extensions[oid: .X509ExtensionID.subjectAlternativeName] else {
+            throw JPKIFailure(.malformed, "no subjectAltName: not a signature certificate with personal attributes")
+        }
+        guard let root = try? DER.parse(ext.value), root.identifier == .sequence, case .constructed(let names) = root.content else {
             throw JPKIFailure(.malformed, "subjectAltName does not decode")
         }
-        guard let san else { throw JPKIFailure(.malformed, "no subjectAltName: not a signature certificate with personal attributes") }
-        var values: [ASN1ObjectIdentifier: String] = [:]
-        let known: Set<ASN1ObjectIdentifier> = [
-            JPKIOID.name, JPKIOID.nameSubstitute, JPKIOID.gender, JPKIOID.birthDate, JPKIOID.address, JPKIOID.addressSubstitute,
-        ]
-        for entry in san {
-            guard case .otherName(let other) = entry, known.contains(other.typeID) else { continue }
-            guard values[other.typeID] == nil else { throw JPKIFailure(.malformed, "duplicate subjectAltName entry \(other.typeID)") }
-            guard let any = other.value, let text = decodeText(any) else {
-                throw JPKIFailure(.malformed, "subjectAltName entry \(other.typeID) is not text")
+        var values: [String?] = Array(repeating: nil, count: entries.count)
+        for name in names {
+            // 1.
+            guard name.identifier.tagClass == .contextSpecific, name.identifier.tagNumber <= 8 else {
+                throw JPKIFailure(.malformed, "subjectAltName does not decode")
             }
-            values[other.typeID] = text
+            guard name.identifier.tagNumber == 0 else { continue }
+            // otherName ::= [0] IMPLICIT SEQUENCE { type-id OBJECT IDENTIFIER, value [0] EXPLICIT ANY }
+            guard case .constructed(let parts) = name.content else { throw JPKIFailure(.malformed, "subjectAltName does not decode") }
+            var fields = parts.makeIterator()
+            guard let typeID = fields.next(), typeID.identifier == .objectIdentifier, case .primitive(let oid) = typeID.content,
+                let wrapper = fields.next(), wrapper.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific),
+                case .constructed(let wrapped) = wrapper.content, fields.next() == nil
+            else { throw JPKIFailure(.malformed, "subjectAltName does not decode") }
+            guard let index = entries.firstIndex(where: { $0.content.elementsEqual(oid) }) else { continue }
+            let label = entries[index].oid
+            // 2.
+            guard values[index] == nil else { throw JPKIFailure(.malformed, "duplicate subjectAltName entry \(label)") }
+            // 4.
+            var inner = wrapped.makeIterator()
+            guard let value = inner.next(), inner.next() == nil, let text = text(value) else {
+                throw JPKIFailure(.malformed, "subjectAltName entry \(label) is not text")
+            }
+            values[index] = text
         }
-        func required(_ oid: ASN1ObjectIdentifier, _ label: String) throws(JPKIFailure) -> String {
-            guard let v = values[oid], !v.isEmpty else { throw JPKIFailure(.malformed, "subjectAltName has no \(label)") }
+        // 3.
+        func required(_ index: Int, _ label: String) throws(JPKIFailure) -> String {
+            guard let v = values[index], !v.isEmpty else { throw JPKIFailure(.malformed, "subjectAltName has no \(label)") }
             return v
         }
-        let birth = try required(JPKIOID.birthDate, "birth date")
+        let birth = try required(3, "birth date")
         guard let birthDate = JPKIBirthDate(birth) else { throw JPKIFailure(.malformed, "birth date is not era + YYYYMMDD") }
         return JPKIAttributes(
-            name: try required(JPKIOID.name, "name"), nameSubstitute: values[JPKIOID.nameSubstitute],
-            genderCode: try required(JPKIOID.gender, "gender"), birthDate: birthDate, address: try required(JPKIOID.address, "address"),
-            addressSubstitute: values[JPKIOID.addressSubstitute])
+            name: try required(0, "name"), nameSubstitute: values[1], genderCode: try required(2, "gender"), birthDate: birthDate,
+            address: try required(4, "address"), addressSubstitute: values[5])
     }
 
-    static func decodeText(_ any: ASN1Any) -> String? {
-        var serializer = DER.Serializer()
-        guard (try? serializer.serialize(any)) != nil, let node = try? DER.parse(serializer.serializedBytes) else { return nil }
-        let bytes: [UInt8]
-        if let s = try? ASN1UTF8String(derEncoded: node) {
-            bytes = Array(s.bytes)
-        } else if let o = try? ASN1OctetString(derEncoded: node) {
-            bytes = Array(o.bytes)
-        } else {
-            return nil
-        }
-        guard let text = String(validating: bytes, as: UTF8.self),
+    /// A UTF8String or OCTET STRING of UTF-8, without control characters.
+    static func text(_ node: ASN1Node) -> String? {
+        guard node.identifier == .utf8String || node.identifier == .octetString, case .primitive(let bytes) = node.content,
+            let text = String(validating: bytes, as: UTF8.self),
             !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else { return nil }
         return text

@@ -6,6 +6,7 @@ import Glibc
 import HonninCore
 import HonninPKI
 import HonninTesting
+import SwiftASN1
 import X509
 
 // Issue 5's figure: full server-side JPKI checks per second — parse, algorithm, chain to the
@@ -176,6 +177,9 @@ let jpkiComponentBenchmarks: @Sendable () -> Void = {
                 .custom("attributes_per_s", polarity: .prefersLarger, useScalingFactor: false),
                 .custom("cached_revocation_per_s", polarity: .prefersLarger, useScalingFactor: false),
                 .custom("challenge_sig_per_s", polarity: .prefersLarger, useScalingFactor: false),
+                .custom("der_tree_per_s", polarity: .prefersLarger, useScalingFactor: false),
+                .custom("spki_to_key_and_verify_per_s", polarity: .prefersLarger, useScalingFactor: false),
+                .custom("spki_to_key_per_s", polarity: .prefersLarger, useScalingFactor: false),
             ],
             maxDuration: .seconds(60), maxIterations: 1)
     ) { benchmark in
@@ -194,6 +198,12 @@ let jpkiComponentBenchmarks: @Sendable () -> Void = {
         let now = Date()
         benchmark.measurement(.custom("cached_revocation_per_s"), rate(n, await cpuSeconds { for _ in 0..<n { blackHole(await provider.status(of: cert, issuer: root, at: now)) } }))
         benchmark.measurement(.custom("challenge_sig_per_s"), rate(n, try await cpuSeconds { for _ in 0..<n { try JPKIVerifier.verifySignature(f.signature, over: f.challenge, by: cert) } }))
+        benchmark.measurement(.custom("der_tree_per_s"), rate(n, try await cpuSeconds { for _ in 0..<n { blackHole(try DER.parse(f.certificate)) } }))
+        let spki = cert.publicKey.subjectPublicKeyInfoBytes
+        let sig = _RSA.Signing.RSASignature(rawRepresentation: f.signature)
+        let digest = SHA256.hash(data: f.challenge)
+        benchmark.measurement(.custom("spki_to_key_per_s"), rate(n, try await cpuSeconds { for _ in 0..<n { blackHole(try _RSA.Signing.PublicKey(derRepresentation: spki)) } }))
+        benchmark.measurement(.custom("spki_to_key_and_verify_per_s"), rate(n, try await cpuSeconds { for _ in 0..<n { blackHole(try _RSA.Signing.PublicKey(derRepresentation: spki).isValidSignature(sig, for: digest, padding: .insecurePKCS1v1_5)) } }))
     }
 }
 
