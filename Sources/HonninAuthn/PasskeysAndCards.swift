@@ -185,7 +185,7 @@ extension AuthnService {
         guard pending.session == context.session.id else { throw AuthnError(.challengeReused, "challenge of another session") }
         let verified = try await jpkiVerify(JPKIResponse(certificate: certificate, signature: signature), challenge: challenge, verifier: verifier)
         let holderDigest = try await holder.asyncMap { response throws(AuthnError) in
-            jpkiHolderDigest(try await jpkiVerify(response, kind: .signature, challenge: challenge, verifier: verifier))
+            try jpkiHolderDigest(try await jpkiVerify(response, kind: .signature, challenge: challenge, verifier: verifier))
         }
         return try await wrap {
             if let other = try await accounts.authenticator(jpkiLinkKey: verified.linkKey) {
@@ -228,7 +228,7 @@ extension AuthnService {
         let pending = try await consumeChallenge(challenge, purpose: .jpki)
         // 2.
         let verified = try await jpkiVerify(JPKIResponse(certificate: certificate, signature: signature), challenge: challenge, verifier: verifier)
-        let digest = jpkiHolderDigest(try await jpkiVerify(holder, kind: .signature, challenge: challenge, verifier: verifier))
+        let digest = try jpkiHolderDigest(try await jpkiVerify(holder, kind: .signature, challenge: challenge, verifier: verifier))
         return try await wrap {
             if try await accounts.authenticator(jpkiLinkKey: verified.linkKey) != nil {
                 throw AuthnError(.conflict, "this card is already linked: sign in with it")
@@ -300,11 +300,12 @@ extension AuthnService {
     /// The card holder as a keyed digest (HMAC-SHA-256 with the lookup key): NFC name, the birth
     /// date as the certificate writes it (era and digits) and the gender code. Nothing about the
     /// person is stored in clear, and without the key the digest cannot be tested against guesses.
-    func jpkiHolderDigest(_ verified: JPKIVerifiedCertificate) -> String {
-        let a = verified.attributes
-        let b = a?.birthDate
-        let birth = b.map { "\($0.era):\($0.year ?? 0):\($0.month ?? 0):\($0.day ?? 0)" } ?? ""
-        let text = "honnin.jpki.holder.v1\u{0}\(a?.name.precomposedStringWithCanonicalMapping ?? "")\u{0}\(birth)\u{0}\(a?.genderCode ?? "")"
+    func jpkiHolderDigest(_ verified: JPKIVerifiedCertificate) throws(AuthnError) -> String {
+        // A verified signature certificate always has them; without them there is no holder.
+        guard let a = verified.attributes else { throw AuthnError(.jpki, "signature certificate without personal attributes", reason: "malformed") }
+        let b = a.birthDate
+        let birth = "\(b.era):\(b.year ?? 0):\(b.month ?? 0):\(b.day ?? 0)"
+        let text = "honnin.jpki.holder.v1\u{0}\(a.name.precomposedStringWithCanonicalMapping)\u{0}\(birth)\u{0}\(a.genderCode)"
         return Bytes.base64URL(Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: lookupKey)))
     }
 }
