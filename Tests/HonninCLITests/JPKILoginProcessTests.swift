@@ -28,20 +28,8 @@ struct JPKILoginProcessTests {
     /// A server trusting the test roots (`--jpki-roots`) with a current CRL of each hierarchy in
     /// `--jpki-crl-dir`; the user-authentication CRL lists `revokedSerial` (keyCompromise).
     static func server(_ dir: TemporaryDirectory) throws -> ServerProcess {
-        let pki = TestJPKI.shared
-        let roots = dir.url.appendingPathComponent("jpki-roots")
-        let crls = dir.url.appendingPathComponent("jpki-crls")
-        try FileManager.default.createDirectory(at: roots, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: crls, withIntermediateDirectories: true)
-        try pki.rootPEM(pki.signature).write(to: roots.appendingPathComponent("test-sign.pem"), atomically: true, encoding: .utf8)
-        try pki.rootPEM(pki.userAuthentication).write(to: roots.appendingPathComponent("test-auth.pem"), atomically: true, encoding: .utf8)
-        let now = Date()
-        try Data(try pki.crl(pki.signature, revoked: [], thisUpdate: now.addingTimeInterval(-3600), nextUpdate: now.addingTimeInterval(86_400)))
-            .write(to: crls.appendingPathComponent("sign.crl"))
-        let revoked = TestCRLIssuer.Revoked(serial: Self.serialNumber(revokedSerial), date: now.addingTimeInterval(-86_400), reason: .keyCompromise)
-        try Data(try pki.crl(pki.userAuthentication, revoked: [revoked], thisUpdate: now.addingTimeInterval(-3600), nextUpdate: now.addingTimeInterval(86_400)))
-            .write(to: crls.appendingPathComponent("auth.crl"))
-        return try ServerProcess(dataDir: dir.url.appendingPathComponent("data").path, extra: ["--jpki-roots", roots.path, "--jpki-crl-dir", crls.path])
+        let revoked = TestCRLIssuer.Revoked(serial: Self.serialNumber(revokedSerial), date: Date().addingTimeInterval(-86_400), reason: .keyCompromise)
+        return try jpkiServer(dir, revokedUserAuthentication: [revoked]).0
     }
 
     /// Runs `body` against a fresh server (``server(_:)``) and a client of it; stops the server

@@ -32,8 +32,9 @@ func createFlow(_ client: HTTPTestClient, _ extra: [String: Any] = [:]) async th
 }
 
 /// A server trusting the test JPKI roots (`--jpki-roots`) with a current, empty CRL of the
-/// signature hierarchy (`--jpki-crl-dir`); returns it and its data directory.
-func jpkiServer(_ dir: TemporaryDirectory) throws -> (ServerProcess, String) {
+/// signature hierarchy (`--jpki-crl-dir`) and, when `revokedUserAuthentication` is given, a CRL of
+/// the user-authentication hierarchy listing those; returns it and its data directory.
+func jpkiServer(_ dir: TemporaryDirectory, revokedUserAuthentication: [TestCRLIssuer.Revoked]? = nil) throws -> (ServerProcess, String) {
     let pki = TestJPKI.shared
     let roots = dir.url.appendingPathComponent("jpki-roots")
     let crls = dir.url.appendingPathComponent("jpki-crls")
@@ -41,8 +42,13 @@ func jpkiServer(_ dir: TemporaryDirectory) throws -> (ServerProcess, String) {
     try FileManager.default.createDirectory(at: crls, withIntermediateDirectories: true)
     try pki.rootPEM(pki.signature).write(to: roots.appendingPathComponent("test-sign.pem"), atomically: true, encoding: .utf8)
     try pki.rootPEM(pki.userAuthentication).write(to: roots.appendingPathComponent("test-auth.pem"), atomically: true, encoding: .utf8)
-    try Data(try pki.crl(pki.signature, revoked: [], thisUpdate: Date().addingTimeInterval(-3600), nextUpdate: Date().addingTimeInterval(86_400)))
+    let now = Date()
+    try Data(try pki.crl(pki.signature, revoked: [], thisUpdate: now.addingTimeInterval(-3600), nextUpdate: now.addingTimeInterval(86_400)))
         .write(to: crls.appendingPathComponent("chiyoda.crl"))
+    if let revoked = revokedUserAuthentication {
+        try Data(try pki.crl(pki.userAuthentication, revoked: revoked, thisUpdate: now.addingTimeInterval(-3600), nextUpdate: now.addingTimeInterval(86_400)))
+            .write(to: crls.appendingPathComponent("auth.crl"))
+    }
     let data = dir.url.appendingPathComponent("data").path
     return (try ServerProcess(dataDir: data, extra: ["--jpki-roots", roots.path, "--jpki-crl-dir", crls.path]), data)
 }
