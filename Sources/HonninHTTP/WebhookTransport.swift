@@ -31,7 +31,13 @@ public final class URLSessionHTTPClient: NSObject, WebhookTransport, RevocationH
         request.httpMethod = "POST"
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.httpBody = Data(body)
-        let (data, response) = try await session.data(for: request)
+        // Not cancelled with the caller: cancelling a running URLSession task from a Swift task's
+        // cancellation handler can deadlock FoundationNetworking on Linux (seen in CI: one thread
+        // in URLSession.data(for:) holding the task's status lock, another in
+        // URLSessionTask.cancel waiting on the session's queue). The request's own timeout bounds
+        // the wait instead.
+        let session = self.session!
+        let (data, response) = try await Task { try await session.data(for: request) }.value
         guard let http = response as? HTTPURLResponse else { throw URLError(.badServerResponse) }
         var fields: [String: String] = [:]
         for (name, value) in http.allHeaderFields {
