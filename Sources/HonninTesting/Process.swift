@@ -134,7 +134,11 @@ public struct HTTPTestClient: Sendable {
             r.setValue("application/json", forHTTPHeaderField: "Content-Type")
             r.httpBody = try JSONSerialization.data(withJSONObject: json)
         }
-        let (data, response) = try await session.data(for: r)
+        // Shielded from the caller's cancellation, as URLSessionHTTPClient is (cancelling a running
+        // URLSession task can deadlock FoundationNetworking on Linux).
+        let request = r
+        let session = self.session
+        let (data, response) = try await Task { try await session.data(for: request) }.value
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
