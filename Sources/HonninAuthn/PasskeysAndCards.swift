@@ -194,7 +194,7 @@ extension AuthnService {
             let now = clock.now()
             let a = Authenticator(
                 id: newID(.authenticator), account: context.account.id, method: .jpkiUserCertificate, label: "My Number Card",
-                secret: .jpki(linkKey: verified.linkKey, notAfter: verified.certificate.notValidAfter, holder: holderDigest), createdAt: now, lastUsedAt: now)
+                secret: .jpki(linkKey: verified.linkKey, notAfter: verified.notValidAfter, holder: holderDigest), createdAt: now, lastUsedAt: now)
             try await accounts.insertAuthenticator(
                 a,
                 audit: AuditEvent(
@@ -250,7 +250,7 @@ extension AuthnService {
             }
             let now = clock.now()
             var moved = previous
-            moved.secret = .jpki(linkKey: verified.linkKey, notAfter: verified.certificate.notValidAfter, holder: digest)
+            moved.secret = .jpki(linkKey: verified.linkKey, notAfter: verified.notValidAfter, holder: digest)
             moved.lastUsedAt = now
             moved.version += 1
             let event = AuditEvent(

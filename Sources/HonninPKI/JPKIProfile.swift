@@ -148,40 +148,51 @@ public enum JPKIProfile {
     ///    appears at most once. 3. Name, gender, birth date and address are required; the
     ///    substitutes are optional. 4. Each value decodes as text without control characters; the
     ///    birth date is the 9-digit form. Other names are skipped.
-    ///
-    /// The extension's bytes are walked directly (one DER parse, no re-serialization): this runs
-    /// for every certificate seen for the first time.
     public static func attributes(of certificate: Certificate) throws(JPKIFailure) -> JPKIAttributes {
         guard let ext = certificate.extensions[oid: .X509ExtensionID.subjectAlternativeName] else {
             throw JPKIFailure(.malformed, "no subjectAltName: not a signature certificate with personal attributes")
         }
-        guard let root = try? DER.parse(ext.value), root.identifier == .sequence, case .constructed(let names) = root.content else {
-            throw JPKIFailure(.malformed, "subjectAltName does not decode")
-        }
+        let value = Array(ext.value)
+        return try attributes(subjectAltName: value, value.indices)
+    }
+
+    /// The same from the extension's value in `der[range]`, read in place (this runs for every
+    /// certificate seen for the first time).
+    static func attributes(subjectAltName der: [UInt8], _ range: Range<Int>) throws(JPKIFailure) -> JPKIAttributes {
+        let undecodable = JPKIFailure(.malformed, "subjectAltName does not decode")
         var values: [String?] = Array(repeating: nil, count: entries.count)
-        for name in names {
-            // 1.
-            guard name.identifier.tagClass == .contextSpecific, name.identifier.tagNumber <= 8 else {
-                throw JPKIFailure(.malformed, "subjectAltName does not decode")
+        do {
+            var top = DERReader(der, range)
+            let list = try top.next(DERTag.sequence, "subjectAltName")
+            guard top.isAtEnd else { throw undecodable }
+            var names = top.children(list)
+            while !names.isAtEnd {
+                let name = try names.next()
+                // 1.
+                guard name.tag & 0xC0 == 0x80, name.tag & 0x1F <= 8 else { throw undecodable }
+                guard name.tag & 0x1F == 0 else { continue }
+                // otherName ::= [0] IMPLICIT SEQUENCE { type-id OBJECT IDENTIFIER, value [0] EXPLICIT ANY }
+                guard name.tag == DERTag.explicit(0) else { throw undecodable }
+                var fields = names.children(name)
+                let typeID = try fields.next(DERTag.oid, "type-id")
+                let wrapper = try fields.next(DERTag.explicit(0), "value")
+                guard fields.isAtEnd else { throw undecodable }
+                guard let index = entries.firstIndex(where: { $0.content.elementsEqual(der[typeID.content]) }) else { continue }
+                let label = entries[index].oid
+                // 2.
+                guard values[index] == nil else { throw JPKIFailure(.malformed, "duplicate subjectAltName entry \(label)") }
+                // 4.
+                var inner = fields.children(wrapper)
+                let value = try inner.next()
+                guard inner.isAtEnd, let text = text(value.tag, der[value.content]) else {
+                    throw JPKIFailure(.malformed, "subjectAltName entry \(label) is not text")
+                }
+                values[index] = text
             }
-            guard name.identifier.tagNumber == 0 else { continue }
-            // otherName ::= [0] IMPLICIT SEQUENCE { type-id OBJECT IDENTIFIER, value [0] EXPLICIT ANY }
-            guard case .constructed(let parts) = name.content else { throw JPKIFailure(.malformed, "subjectAltName does not decode") }
-            var fields = parts.makeIterator()
-            guard let typeID = fields.next(), typeID.identifier == .objectIdentifier, case .primitive(let oid) = typeID.content,
-                let wrapper = fields.next(), wrapper.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific),
-                case .constructed(let wrapped) = wrapper.content, fields.next() == nil
-            else { throw JPKIFailure(.malformed, "subjectAltName does not decode") }
-            guard let index = entries.firstIndex(where: { $0.content.elementsEqual(oid) }) else { continue }
-            let label = entries[index].oid
-            // 2.
-            guard values[index] == nil else { throw JPKIFailure(.malformed, "duplicate subjectAltName entry \(label)") }
-            // 4.
-            var inner = wrapped.makeIterator()
-            guard let value = inner.next(), inner.next() == nil, let text = text(value) else {
-                throw JPKIFailure(.malformed, "subjectAltName entry \(label) is not text")
-            }
-            values[index] = text
+        } catch let failure as JPKIFailure {
+            throw failure
+        } catch {
+            throw undecodable
         }
         // 3.
         func required(_ index: Int, _ label: String) throws(JPKIFailure) -> String {
@@ -195,11 +206,11 @@ public enum JPKIProfile {
             address: try required(4, "address"), addressSubstitute: values[5])
     }
 
-    /// A UTF8String or OCTET STRING of UTF-8, without control characters.
-    static func text(_ node: ASN1Node) -> String? {
-        guard node.identifier == .utf8String || node.identifier == .octetString, case .primitive(let bytes) = node.content,
-            let text = String(validating: bytes, as: UTF8.self),
-            !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+    /// A UTF8String or OCTET STRING of UTF-8, without control characters (general category Cc,
+    /// which is exactly C0, DEL and C1).
+    static func text(_ tag: UInt8, _ bytes: ArraySlice<UInt8>) -> String? {
+        guard tag == DERTag.utf8String || tag == DERTag.octetString, let text = String(validating: bytes, as: UTF8.self),
+            !text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
         else { return nil }
         return text
     }

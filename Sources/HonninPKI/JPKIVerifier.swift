@@ -15,12 +15,33 @@ public struct JPKITrustStore: Sendable {
         /// Lower-case hex SHA-256 of the DER.
         public let fingerprint: String
         public let builtIn: Bool
+        /// The subject `Name` as DER (compared byte for byte with a certificate's issuer), the
+        /// SubjectPublicKeyInfo as DER, and the key ready to verify (nil if not RSA).
+        let subjectDER: [UInt8]
+        let publicKeyDER: [UInt8]
+        let rsaKey: _RSA.Signing.PublicKey?
 
         public init(certificate: Certificate, kind: JPKICertificateKind, fingerprint: String, builtIn: Bool) {
             self.certificate = certificate
             self.kind = kind
             self.fingerprint = fingerprint
             self.builtIn = builtIn
+            var subject = DER.Serializer()
+            // A parsed name always serializes again; an empty one matches no issuer.
+            subjectDER = (try? subject.serialize(certificate.subject)).map { subject.serializedBytes } ?? []
+            publicKeyDER = Array(certificate.publicKey.subjectPublicKeyInfoBytes)
+            rsaKey = _RSA.Signing.PublicKey(certificate.publicKey)
+        }
+
+        /// Whether this root's key signed `tbs` with `signature` (PKCS #1 v1.5 with the hash of `algorithm`).
+        func signed(_ tbs: ArraySlice<UInt8>, _ signature: ArraySlice<UInt8>, _ algorithm: CertificateSignatureAlgorithm) -> Bool {
+            guard let rsaKey, signature.count == rsaKey.keySizeInBits / 8 else { return false }
+            let sig = _RSA.Signing.RSASignature(rawRepresentation: signature)
+            switch algorithm {
+            case .sha256WithRSAEncryption: return rsaKey.isValidSignature(sig, for: SHA256.hash(data: tbs), padding: .insecurePKCS1v1_5)
+            case .sha384WithRSAEncryption: return rsaKey.isValidSignature(sig, for: SHA384.hash(data: tbs), padding: .insecurePKCS1v1_5)
+            case .sha512WithRSAEncryption: return rsaKey.isValidSignature(sig, for: SHA512.hash(data: tbs), padding: .insecurePKCS1v1_5)
+            }
         }
     }
 
@@ -95,17 +116,25 @@ public struct JPKITrustStore: Sendable {
 
 /// A certificate that passed every check.
 public struct JPKIVerifiedCertificate: Sendable {
-    public let certificate: Certificate
+    /// The certificate as submitted.
+    public let der: [UInt8]
     public let kind: JPKICertificateKind
     /// The signature certificate's 基本4情報; nil for the user-authentication certificate.
     public let attributes: JPKIAttributes?
-    /// The issuer DN as text (computed when asked: formatting a DN costs more than the rest of
-    /// a cached check).
-    public var issuer: String { certificate.issuer.description }
+    public let notValidBefore: Date
+    public let notValidAfter: Date
+    let root: JPKITrustStore.Root
+    let serialBytes: ArraySlice<UInt8>
+    /// The issuer DN as text (the certificate's issuer is byte for byte its root's subject; formatted
+    /// when asked, since formatting a DN costs more than the rest of a cached check).
+    public var issuer: String { root.certificate.subject.description }
     /// Hex serial number.
-    public var serial: String { Bytes.hex(certificate.serialNumber.bytes) }
-    public let rootFingerprint: String
+    public var serial: String { Bytes.hex(serialBytes) }
+    public var rootFingerprint: String { root.fingerprint }
     public let revocation: RevocationEvidence
+
+    /// The certificate as swift-certificates reads it (built on demand; the checks do not need it).
+    public func certificate() throws -> Certificate { try Certificate(derEncoded: der) }
 
     /// What an account stores to recognise this certificate again: the issuer DN and the serial
     /// (unique per issuer, RFC 5280 §4.1.2.2). A renewed card has a new serial and is linked again.
@@ -138,15 +167,10 @@ public struct JPKIVerifier: Sendable {
         self.cache = cache
     }
 
-    static let acceptedAlgorithms: Set<Certificate.SignatureAlgorithm> = [
-        .sha256WithRSAEncryption, .sha384WithRSAEncryption, .sha512WithRSAEncryption,
-    ]
-
     /// Extensions this verifier understands; any other critical one fails closed.
-    static let understood: Set<ASN1ObjectIdentifier> = [
-        .X509ExtensionID.keyUsage, .X509ExtensionID.basicConstraints, .X509ExtensionID.subjectAlternativeName,
-        [2, 5, 29, 31] /* cRLDistributionPoints */, [2, 5, 29, 32] /* certificatePolicies */, .X509ExtensionID.authorityKeyIdentifier,
-        .X509ExtensionID.subjectKeyIdentifier, .X509ExtensionID.extendedKeyUsage,
+    static let understood: [[UInt8]] = [
+        OIDBytes.keyUsage, OIDBytes.basicConstraints, OIDBytes.subjectAltName, OIDBytes.cRLDistributionPoints, OIDBytes.certificatePolicies,
+        OIDBytes.authorityKeyIdentifier, OIDBytes.subjectKeyIdentifier, OIDBytes.extendedKeyUsage,
     ]
 
     public func verifyCertificate(der: [UInt8], kind: JPKICertificateKind, at time: Date) async throws(JPKIFailure) -> JPKIVerifiedCertificate {
@@ -166,12 +190,13 @@ public struct JPKIVerifier: Sendable {
         certificate der: [UInt8], signature: [UInt8], challenge: [UInt8], kind: JPKICertificateKind, at time: Date
     ) async throws(JPKIFailure) -> JPKIVerifiedCertificate {
         let checked = try check(der: der, kind: kind, at: time)
-        try Self.verifySignature(signature, over: challenge, by: checked.certificate)
+        try Self.verifySignature(signature, over: challenge, by: checked.key)
         return try await revocationChecked(checked, at: time)
     }
 
     struct Checked: Sendable {
-        let certificate: Certificate
+        let fields: CertificateFields
+        let key: _RSA.Signing.PublicKey
         let kind: JPKICertificateKind
         let root: JPKITrustStore.Root
         let attributes: JPKIAttributes?
@@ -189,66 +214,111 @@ public struct JPKIVerifier: Sendable {
             if let cache, let key { cache.put(key, checked) }
         }
         // 4.
-        for (label, cert) in [("certificate", checked.certificate), ("root", checked.root.certificate)] {
-            if time < cert.notValidBefore { throw JPKIFailure(.notYetValid, "\(label) is not valid before \(Timestamp.format(cert.notValidBefore))") }
-            if time > cert.notValidAfter { throw JPKIFailure(.expired, "\(label) expired at \(Timestamp.format(cert.notValidAfter))") }
+        let root = checked.root.certificate
+        for (label, notBefore, notAfter) in [
+            ("certificate", checked.fields.notValidBefore, checked.fields.notValidAfter), ("root", root.notValidBefore, root.notValidAfter),
+        ] {
+            if time < notBefore { throw JPKIFailure(.notYetValid, "\(label) is not valid before \(Timestamp.format(notBefore))") }
+            if time > notAfter { throw JPKIFailure(.expired, "\(label) expired at \(Timestamp.format(notAfter))") }
         }
         return checked
     }
 
-    /// Steps 1–3, 5 and 6.
+    /// Steps 1–3, 5 and 6, on the certificate's fields read in place (``CertificateFields``).
     func checkBytes(der: [UInt8], kind: JPKICertificateKind) throws(JPKIFailure) -> Checked {
         // 1.
-        guard let certificate = try? Certificate(derEncoded: der) else { throw JPKIFailure(.malformed, "certificate DER does not parse") }
-        // 2.
-        guard Self.acceptedAlgorithms.contains(certificate.signatureAlgorithm) else {
-            throw JPKIFailure(.untrusted, "signature algorithm \(certificate.signatureAlgorithm) is not accepted (SHA-256+ with RSA only)")
+        let fields: CertificateFields
+        do throws(DERFieldError) {
+            fields = try CertificateFields(der: der)
+        } catch {
+            throw JPKIFailure(.malformed, "certificate DER does not parse (\(error.detail))")
         }
-        guard let rsa = _RSA.Signing.PublicKey(certificate.publicKey), rsa.keySizeInBits >= 2048 else {
+        // 2.
+        guard let algorithm = fields.signatureAlgorithm else {
+            throw JPKIFailure(
+                .untrusted, "signature algorithm \(OIDBytes.dotted(fields.bytes(fields.signatureAlgorithmOID))) is not accepted (SHA-256+ with RSA only)")
+        }
+        guard fields.keyIsRSA, let key = try? _RSA.Signing.PublicKey(derRepresentation: fields.bytes(fields.subjectPublicKeyInfo)),
+            key.keySizeInBits >= 2048
+        else {
             throw JPKIFailure(.untrusted, "the subject key is not RSA of at least 2048 bits")
         }
         // 3.
-        let candidates = trust.roots.filter { $0.kind == kind && $0.certificate.subject == certificate.issuer }
-        guard let root = candidates.first(where: { $0.certificate.publicKey.isValidSignature(certificate.signature, for: certificate) }) else {
-            throw JPKIFailure(.untrusted, candidates.isEmpty ? "issuer is not a trusted JPKI \(kind.rawValue) root" : "the root's signature does not verify")
+        let issuer = fields.bytes(fields.issuer)
+        var named = false
+        var signer: JPKITrustStore.Root?
+        for root in trust.roots where root.kind == kind && root.subjectDER.elementsEqual(issuer) {
+            named = true
+            if root.signed(fields.bytes(fields.tbs), fields.bytes(fields.signature), algorithm) {
+                signer = root
+                break
+            }
+        }
+        guard let root = signer else {
+            throw JPKIFailure(.untrusted, named ? "the root's signature does not verify" : "issuer is not a trusted JPKI \(kind.rawValue) root")
         }
         // 5.
-        for ext in certificate.extensions where ext.critical && !Self.understood.contains(ext.oid) {
-            throw JPKIFailure(.untrusted, "unknown critical extension \(ext.oid)")
+        for ext in fields.extensions where ext.critical && !Self.understood.contains(where: { fields.bytes(ext.oid).elementsEqual($0) }) {
+            throw JPKIFailure(.untrusted, "unknown critical extension \(OIDBytes.dotted(fields.bytes(ext.oid)))")
         }
-        let usage: KeyUsage?
-        do {
-            usage = try certificate.extensions.keyUsage
-            if let bc = try certificate.extensions.basicConstraints, case .isCertificateAuthority = bc {
-                throw JPKIFailure(.untrusted, "a CA certificate cannot be an end-entity certificate")
-            }
-        } catch let failure as JPKIFailure {
-            throw failure
+        let usage: KeyUsageBits?
+        let authority: Bool
+        do throws(DERFieldError) {
+            usage = try fields.extension(OIDBytes.keyUsage).map { ext throws(DERFieldError) in try KeyUsageBits(der, ext.value) }
+            authority = try fields.extension(OIDBytes.basicConstraints).map { ext throws(DERFieldError) in try Self.isCertificateAuthority(der, ext.value) } ?? false
         } catch {
-            throw JPKIFailure(.malformed, "an extension does not decode")
+            throw JPKIFailure(.malformed, "an extension does not decode (\(error.detail))")
         }
+        guard !authority else { throw JPKIFailure(.untrusted, "a CA certificate cannot be an end-entity certificate") }
         guard let usage, usage.digitalSignature, kind == .userAuthentication || usage.nonRepudiation, !usage.keyCertSign else {
             throw JPKIFailure(.untrusted, "key usage does not allow \(kind == .signature ? "digitalSignature+nonRepudiation" : "digitalSignature")")
         }
         // 6.
-        let attributes = kind == .signature ? try JPKIProfile.attributes(of: certificate) : nil
-        return Checked(certificate: certificate, kind: kind, root: root, attributes: attributes)
+        var attributes: JPKIAttributes?
+        if kind == .signature {
+            guard let san = fields.extension(OIDBytes.subjectAltName) else {
+                throw JPKIFailure(.malformed, "no subjectAltName: not a signature certificate with personal attributes")
+            }
+            attributes = try JPKIProfile.attributes(subjectAltName: der, san.value)
+        }
+        return Checked(fields: fields, key: key, kind: kind, root: root, attributes: attributes)
     }
 
-    /// Step 7.
+    /// `BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }` (RFC 5280 §4.2.1.9).
+    static func isCertificateAuthority(_ der: [UInt8], _ value: Range<Int>) throws(DERFieldError) -> Bool {
+        var top = DERReader(der, value)
+        var constraints = top.children(try top.next(DERTag.sequence, "basicConstraints"))
+        guard top.isAtEnd else { throw DERFieldError("basicConstraints has extra bytes") }
+        guard constraints.nextTag == DERTag.boolean else { return false }
+        // DER encodes the DEFAULT FALSE by omission.
+        guard der[try constraints.next().content].elementsEqual([0xFF]) else { throw DERFieldError("cA is not DER TRUE") }
+        return true
+    }
+
+    /// Step 7: a status the provider already holds (read without building the certificate), else
+    /// the provider asked with the certificate built.
     func revocationChecked(_ checked: Checked, at time: Date) async throws(JPKIFailure) -> JPKIVerifiedCertificate {
-        let certificate = checked.certificate
+        let fields = checked.fields
+        let root = checked.root
+        var status = revocation.heldStatus(issuerName: fields.bytes(fields.issuer), issuerKey: root.publicKeyDER, serial: fields.bytes(fields.serial))
+        if status == nil {
+            guard let certificate = try? Certificate(derEncoded: fields.der) else { throw JPKIFailure(.malformed, "certificate DER does not parse") }
+            status = await revocation.status(of: certificate, issuer: root.certificate, at: time)
+        }
         let evidence: RevocationEvidence
-        switch await revocation.status(of: certificate, issuer: checked.root.certificate, at: time) {
+        switch status {
         case .good(let e):
             evidence = e
         case .revoked(let reason, let at, _):
             throw JPKIFailure(.revoked, "revoked at \(Timestamp.format(at)) (reason \(reason))")
         case .unavailable(let reason):
             throw JPKIFailure(.statusUnavailable, reason)
+        case nil:
+            throw JPKIFailure(.statusUnavailable, "no revocation answer")
         }
         return JPKIVerifiedCertificate(
-            certificate: certificate, kind: checked.kind, attributes: checked.attributes, rootFingerprint: checked.root.fingerprint, revocation: evidence)
+            der: fields.der, kind: checked.kind, attributes: checked.attributes, notValidBefore: fields.notValidBefore,
+            notValidAfter: fields.notValidAfter, root: root, serialBytes: fields.bytes(fields.serial), revocation: evidence)
     }
 
     /// Checks an RSASSA-PKCS1-v1_5 / SHA-256 signature (RFC 8017 §8.2.2) over exactly `message`
@@ -256,11 +326,38 @@ public struct JPKIVerifier: Sendable {
     /// the message, which is the same thing.
     public static func verifySignature(_ signature: [UInt8], over message: [UInt8], by certificate: Certificate) throws(JPKIFailure) {
         guard let key = _RSA.Signing.PublicKey(certificate.publicKey) else { throw JPKIFailure(.untrusted, "the key is not RSA") }
+        try verifySignature(signature, over: message, by: key)
+    }
+
+    static func verifySignature(_ signature: [UInt8], over message: [UInt8], by key: _RSA.Signing.PublicKey) throws(JPKIFailure) {
         guard signature.count == key.keySizeInBits / 8 else { throw JPKIFailure(.badSignature, "the signature has the wrong length") }
         let sig = _RSA.Signing.RSASignature(rawRepresentation: signature)
         guard key.isValidSignature(sig, for: SHA256.hash(data: message), padding: .insecurePKCS1v1_5) else {
             throw JPKIFailure(.badSignature, "the signature does not verify over the challenge")
         }
+    }
+}
+
+/// The bits of `KeyUsage ::= BIT STRING` (RFC 5280 §4.2.1.3) the checks read.
+struct KeyUsageBits {
+    let digitalSignature: Bool
+    let nonRepudiation: Bool
+    let keyCertSign: Bool
+
+    init(_ der: [UInt8], _ value: Range<Int>) throws(DERFieldError) {
+        var top = DERReader(der, value)
+        let bits = try top.next(DERTag.bitString, "keyUsage")
+        guard top.isAtEnd, let unused = bits.content.first.map({ der[$0] }), unused < 8, bits.content.count >= 2 || unused == 0 else {
+            throw DERFieldError("keyUsage is not a BIT STRING")
+        }
+        let content = der[bits.content].dropFirst()
+        func bit(_ n: Int) -> Bool {
+            let index = content.startIndex + n / 8
+            return index < content.endIndex && content[index] & (0x80 >> UInt8(n % 8)) != 0
+        }
+        digitalSignature = bit(0)
+        nonRepudiation = bit(1)
+        keyCertSign = bit(5)
     }
 }
 

@@ -38,6 +38,16 @@ public enum RevocationStatus: Sendable, Equatable {
 /// closed: no trustworthy answer is `.unavailable`, never good.
 public protocol RevocationProvider: Sendable {
     func status(of certificate: Certificate, issuer: Certificate, at time: Date) async -> RevocationStatus
+
+    /// An answer this provider already holds for the certificate `serial` (INTEGER content) issued
+    /// under `issuerName` (the DER `Name`) by the key `issuerKey` (DER SubjectPublicKeyInfo),
+    /// without asking anyone or building the certificate; nil when it holds none (the default).
+    /// Lets a verifier answer from a status cache before parsing the whole certificate.
+    func heldStatus(issuerName: ArraySlice<UInt8>, issuerKey: [UInt8], serial: ArraySlice<UInt8>) -> RevocationStatus?
+}
+
+extension RevocationProvider {
+    public func heldStatus(issuerName: ArraySlice<UInt8>, issuerKey: [UInt8], serial: ArraySlice<UInt8>) -> RevocationStatus? { nil }
 }
 
 /// The provider used when none is configured: every answer is `.unavailable`, so JPKI

@@ -48,17 +48,21 @@ struct JPKIVerifierTests {
         #expect(a.birthDate == JPKIBirthDate("419900401") && a.birthDate.date == CalendarDate(year: 1990, month: 4, day: 1))
         #expect(a.person.birthdate?.description == "1990-04-01")
         #expect(v.serial == "012345" && v.revocation.provider == "test" && v.issuer.contains("JPKI TEST"))
+        // The fields read in place are what swift-certificates reads from the same DER.
+        let certificate = try v.certificate()
+        #expect(v.issuer == certificate.issuer.description && v.serial == Bytes.hex(certificate.serialNumber.bytes))
+        #expect(v.notValidBefore == certificate.notValidBefore && v.notValidAfter == certificate.notValidAfter && v.der == der)
         // The signature over a challenge verifies; one changed byte does not.
         let challenge = Array("honnin challenge".utf8)
         let signature = try pki.sign(challenge)
-        try JPKIVerifier.verifySignature(signature, over: challenge, by: v.certificate)
+        try JPKIVerifier.verifySignature(signature, over: challenge, by: certificate)
         #expect(throws: JPKIFailure(.badSignature, "the signature does not verify over the challenge")) {
-            try JPKIVerifier.verifySignature(signature, over: challenge + [0], by: v.certificate)
+            try JPKIVerifier.verifySignature(signature, over: challenge + [0], by: certificate)
         }
         var tampered = signature
         tampered[10] ^= 1
-        #expect(throws: JPKIFailure.self) { try JPKIVerifier.verifySignature(tampered, over: challenge, by: v.certificate) }
-        #expect(throws: JPKIFailure.self) { try JPKIVerifier.verifySignature(Array(signature.dropLast()), over: challenge, by: v.certificate) }
+        #expect(throws: JPKIFailure.self) { try JPKIVerifier.verifySignature(tampered, over: challenge, by: certificate) }
+        #expect(throws: JPKIFailure.self) { try JPKIVerifier.verifySignature(Array(signature.dropLast()), over: challenge, by: certificate) }
     }
 
     @Test("the user-authentication certificate verifies without personal attributes, and only under its own root")

@@ -1,5 +1,7 @@
 import Foundation
 import HonninCore
+import SwiftASN1
+import Synchronization
 import X509
 
 /// Caches another provider's definite answers (`good`, `revoked`) per (issuer name, issuer key,
@@ -8,14 +10,16 @@ import X509
 ///
 /// A cached answer's evidence says so: provider `cache(<inner provider>)`, and `checkedAt` stays the
 /// time of the first check.
-public actor CachingRevocationProvider: RevocationProvider {
+public final class CachingRevocationProvider: RevocationProvider {
     struct Key: Hashable {
-        let issuer: DistinguishedName
+        /// The issuer `Name` as DER, the issuer's SubjectPublicKeyInfo, the serial without leading zeros.
+        let issuerName: [UInt8]
         let issuerKey: [UInt8]
         let serial: [UInt8]
     }
 
     struct Entry {
+        /// The answer as a hit returns it (marked as cached).
         let status: RevocationStatus
         let expires: Date
         let stored: Date
@@ -25,7 +29,7 @@ public actor CachingRevocationProvider: RevocationProvider {
     private let clock: any WallClock
     public let ttl: TimeInterval
     public let maximumEntries: Int
-    private var entries: [Key: Entry] = [:]
+    private let entries = Mutex<[Key: Entry]>([:])
 
     public init(wrapping inner: any RevocationProvider, ttl: TimeInterval, clock: any WallClock, maximumEntries: Int = 10_000) {
         self.inner = inner
@@ -35,33 +39,49 @@ public actor CachingRevocationProvider: RevocationProvider {
     }
 
     /// The number of answers held (for tests and metrics).
-    public var count: Int { entries.count }
+    public var count: Int { entries.withLock { $0.count } }
 
     public func status(of certificate: Certificate, issuer: Certificate, at time: Date) async -> RevocationStatus {
+        var name = DER.Serializer()
+        guard (try? name.serialize(certificate.issuer)) != nil else { return await inner.status(of: certificate, issuer: issuer, at: time) }
         let key = Key(
-            issuer: certificate.issuer, issuerKey: Array(issuer.publicKey.subjectPublicKeyInfoBytes),
+            issuerName: name.serializedBytes, issuerKey: Array(issuer.publicKey.subjectPublicKeyInfoBytes),
             serial: normalizedSerial(certificate.serialNumber.bytes))
         // 1. A live cached answer, marked as such.
-        let now = clock.now()
-        if let hit = entries[key] {
-            if now < hit.expires && now >= hit.stored { return Self.markCached(hit.status) }
-            entries[key] = nil
-        }
+        if let hit = held(key) { return hit }
         // 2. Ask the wrapped provider; keep only definite answers.
         let answer = await inner.status(of: certificate, issuer: issuer, at: time)
         guard let evidence = answer.evidence else { return answer }
+        let now = clock.now()
         var expires = now.addingTimeInterval(ttl)
         if let next = evidence.nextUpdate, next < expires { expires = next }
         if expires > now {
-            if entries.count >= maximumEntries { evict(now: now) }
-            entries[key] = Entry(status: answer, expires: expires, stored: now)
+            entries.withLock { entries in
+                if entries.count >= maximumEntries { Self.evict(&entries, now: now, keeping: maximumEntries) }
+                entries[key] = Entry(status: Self.markCached(answer), expires: expires, stored: now)
+            }
         }
         return answer
     }
 
-    private func evict(now: Date) {
+    public func heldStatus(issuerName: ArraySlice<UInt8>, issuerKey: [UInt8], serial: ArraySlice<UInt8>) -> RevocationStatus? {
+        held(Key(issuerName: Array(issuerName), issuerKey: issuerKey, serial: normalizedSerial(serial)))
+    }
+
+    /// A live answer for `key` (an expired one is dropped), marked as cached.
+    private func held(_ key: Key) -> RevocationStatus? {
+        let now = clock.now()
+        return entries.withLock { entries in
+            guard let hit = entries[key] else { return nil }
+            if now < hit.expires && now >= hit.stored { return hit.status }
+            entries[key] = nil
+            return nil
+        }
+    }
+
+    private static func evict(_ entries: inout [Key: Entry], now: Date, keeping maximum: Int) {
         entries = entries.filter { $0.value.expires > now }
-        while entries.count >= maximumEntries, let oldest = entries.min(by: { $0.value.stored < $1.value.stored }) {
+        while entries.count >= maximum, let oldest = entries.min(by: { $0.value.stored < $1.value.stored }) {
             entries[oldest.key] = nil
         }
     }
