@@ -15,8 +15,9 @@ public struct JPKITrustStore: Sendable {
         /// Lower-case hex SHA-256 of the DER.
         public let fingerprint: String
         public let builtIn: Bool
-        /// The subject `Name` as DER (compared byte for byte with a certificate's issuer), the
-        /// SubjectPublicKeyInfo as DER, and the key ready to verify (nil if not RSA).
+        /// The subject `Name` as DER (compared byte for byte with a certificate's issuer), the key's
+        /// bytes as `Certificate.PublicKey.subjectPublicKeyInfoBytes` gives them (a revocation cache
+        /// key), and the key ready to verify (nil if not RSA).
         let subjectDER: [UInt8]
         let publicKeyDER: [UInt8]
         let rsaKey: _RSA.Signing.PublicKey?
@@ -128,8 +129,9 @@ public struct JPKIVerifiedCertificate: Sendable {
     /// The issuer DN as text (the certificate's issuer is byte for byte its root's subject; formatted
     /// when asked, since formatting a DN costs more than the rest of a cached check).
     public var issuer: String { root.certificate.subject.description }
-    /// Hex serial number.
-    public var serial: String { Bytes.hex(serialBytes) }
+    /// Hex serial number, without leading zero bytes (as swift-certificates gives it: account links
+    /// made before the checks read fields in place keep matching).
+    public var serial: String { Bytes.hex(serialBytes.drop(while: { $0 == 0 })) }
     public var rootFingerprint: String { root.fingerprint }
     public let revocation: RevocationEvidence
 

@@ -40,7 +40,8 @@ public protocol RevocationProvider: Sendable {
     func status(of certificate: Certificate, issuer: Certificate, at time: Date) async -> RevocationStatus
 
     /// An answer this provider already holds for the certificate `serial` (INTEGER content) issued
-    /// under `issuerName` (the DER `Name`) by the key `issuerKey` (DER SubjectPublicKeyInfo),
+    /// under `issuerName` (the DER `Name`) by the key `issuerKey` (the issuer certificate's
+    /// `publicKey.subjectPublicKeyInfoBytes`),
     /// without asking anyone or building the certificate; nil when it holds none (the default).
     /// Lets a verifier answer from a status cache before parsing the whole certificate.
     func heldStatus(issuerName: ArraySlice<UInt8>, issuerKey: [UInt8], serial: ArraySlice<UInt8>) -> RevocationStatus?

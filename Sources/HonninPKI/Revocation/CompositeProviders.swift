@@ -12,7 +12,7 @@ import X509
 /// time of the first check.
 public final class CachingRevocationProvider: RevocationProvider {
     struct Key: Hashable {
-        /// The issuer `Name` as DER, the issuer's SubjectPublicKeyInfo, the serial without leading zeros.
+        /// The issuer `Name` as DER, the issuer's `publicKey.subjectPublicKeyInfoBytes`, the serial without leading zeros.
         let issuerName: [UInt8]
         let issuerKey: [UInt8]
         let serial: [UInt8]
