@@ -115,8 +115,7 @@ extension RelyingParty {
         let hash = clientData.hash
 
         // Step 21: sig over authData ‖ hash with the stored key.
-        let key = try credential.verifyingKey()
-        guard credential.algorithm.verify(sig, over: authData.raw + hash, with: key) else {
+        guard try credential.isValidSignature(sig, over: authData.raw + hash) else {
             throw WebAuthnError(.badSignature, "the assertion signature does not verify with the credential key")
         }
 

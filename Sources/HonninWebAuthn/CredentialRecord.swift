@@ -62,12 +62,21 @@ public struct CredentialRecord: Sendable, Hashable, Codable {
     /// hardware-bound key, e.g. for AAL3, whatever its attestation).
     public var hardwareBoundAndAttested: Bool { attestationTrusted && !backupEligible && !backupState }
 
+    /// Whether `signature` is this credential's signature over `data` (§7.2 step 21). ES256, by far
+    /// the commonest, goes straight to swift-crypto: the SPKI into a P-256 key (which refuses any
+    /// other curve) and the DER `Ecdsa-Sig-Value` into its signature (strict DER), without the
+    /// generic certificate-key path.
+    public func isValidSignature(_ signature: [UInt8], over data: [UInt8]) throws(WebAuthnError) -> Bool {
+        if algorithm == .es256, let key = try? P256.Signing.PublicKey(derRepresentation: publicKey) {
+            guard let signature = try? P256.Signing.ECDSASignature(derRepresentation: signature) else { return false }
+            return key.isValidSignature(signature, for: data)
+        }
+        return algorithm.verify(signature, over: data, with: try verifyingKey())
+    }
+
     /// The stored key, rebuilt for verification (its type must fit `algorithm`).
     public func verifyingKey() throws(WebAuthnError) -> Certificate.PublicKey {
-        // ES256, by far the commonest: the SPKI straight into a P-256 key (which refuses any other
-        // curve), without the round trip through COSE.
-        if algorithm == .es256, let key = try? P256.Signing.PublicKey(derRepresentation: publicKey) { return Certificate.PublicKey(key) }
-        return try COSEKey(subjectPublicKeyInfo: publicKey, algorithm: algorithm).publicKey
+        try COSEKey(subjectPublicKeyInfo: publicKey, algorithm: algorithm).publicKey
     }
 }
 
