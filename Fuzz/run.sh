@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs the libFuzzer targets for the WebAuthn CBOR decoder, the authenticator data
-# parser and the JSON reader: swiftc -sanitize=fuzzer,address over the few source files each needs (no SwiftPM),
+# parser, the JSON reader and the JPKI certificate reader: swiftc -sanitize=fuzzer,address over the few source files each needs (no SwiftPM),
 # seeded from Tests/Vectors/webauthn-*. Usage: Fuzz/run.sh [runs per target, default 1000000].
 # Crash inputs are kept in Fuzz/.build/artifacts/; a crash makes the script exit non-zero.
 set -euo pipefail
@@ -36,3 +36,17 @@ start=$(date +%s)
 "$out/json-fuzz" -runs="$runs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -dict="$here/json.dict" \
     -artifact_prefix="$out/artifacts/json-" "$out/corpus-json" 2>&1 | tail -n 12
 echo "== json-fuzz: done in $(( $(date +%s) - start )) s"
+
+# The in-place certificate reader of the JPKI checks (Sources/HonninPKI/CertificateFields.swift),
+# seeded with the built-in J-LIS roots (DER from their PEM).
+rm -rf "$out/corpus-x509"
+mkdir -p "$out/corpus-x509"
+for pem in "$root"/Sources/HonninPKI/Resources/jpki-roots/*.pem; do
+    sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$pem" | grep -v -- '-----' | base64 -d > "$out/corpus-x509/$(basename "$pem" .pem).der"
+done
+swiftc "${flags[@]}" "$here/CertificateFieldsFuzz.swift" "$root/Sources/HonninPKI/CertificateFields.swift" -o "$out/x509-fuzz"
+echo "== x509-fuzz: $runs runs"
+start=$(date +%s)
+"$out/x509-fuzz" -runs="$runs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$out/artifacts/x509-" "$out/corpus-x509" 2>&1 | tail -n 12
+echo "== x509-fuzz: done in $(( $(date +%s) - start )) s"

@@ -4,6 +4,10 @@ import Foundation
 public enum Bytes {
     /// Compares two byte sequences in time that depends only on their lengths, never on where
     /// they differ. Use for every comparison involving a secret or a digest of one.
+    ///
+    /// The byte helpers here are inlinable so that callers in other modules get them specialised
+    /// for their collection types (unspecialised, each byte went through the generic witnesses).
+    @inlinable
     public static func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
         var diff: UInt8 = 0
@@ -11,8 +15,9 @@ public enum Bytes {
         return diff == 0
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    @usableFromInline static let hexDigits = Array("0123456789abcdef".utf8)
 
+    @inlinable
     public static func hex(_ bytes: some Sequence<UInt8>) -> String {
         var out = [UInt8]()
         for b in bytes {
@@ -45,9 +50,10 @@ public enum Bytes {
         return out
     }
 
-    private static let b64url = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    @usableFromInline static let b64url = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// Base64url without padding (RFC 4648 §5, as JOSE and WebAuthn use it).
+    @inlinable
     public static func base64URL(_ bytes: some Collection<UInt8>) -> String {
         let data = Array(bytes)
         var out = [UInt8]()
@@ -83,6 +89,7 @@ public enum Bytes {
 
     /// Decodes unpadded base64url; nil on any character outside the alphabet, on padding, or
     /// on an impossible length or non-canonical trailing bits.
+    @inlinable
     public static func fromBase64URL(_ text: some StringProtocol) -> [UInt8]? {
         var values = [UInt8]()
         values.reserveCapacity(text.utf8.count)

@@ -1,10 +1,10 @@
 import Foundation
-import HonninCore
 
 // The fields of an X.509 certificate that the JPKI checks read, taken from the DER in one pass
 // without building a tree or any object: this runs for every certificate seen for the first time
 // (each proofing), where building swift-certificates' `Certificate` cost more than both RSA
 // verifies together. The full `Certificate` is built only when a revocation provider needs it.
+// This file imports only Foundation, so the fuzz target (Fuzz/CertificateFieldsFuzz.swift) builds it alone.
 
 /// Why DER was refused (mapped to `malformed` by the verifier).
 struct DERFieldError: Error, Sendable, Equatable {
@@ -273,7 +273,9 @@ struct CertificateFields: Sendable {
         var year = number(digits == 12 ? 2 : 4)
         if digits == 12 { year += year >= 50 ? 1900 : 2000 }
         let month = number(2), day = number(2), hour = number(2), minute = number(2), second = number(2)
-        guard (1...12).contains(month), (1...CalendarDate.days(inMonth: month, year: year)).contains(day), hour < 24, minute < 60, second < 60 else {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let monthDays = month == 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].contains(month) ? 30 : 31
+        guard (1...12).contains(month), (1...monthDays).contains(day), hour < 24, minute < 60, second < 60 else {
             throw DERFieldError("validity time is not a valid date")
         }
         // Days since 1970-01-01 in the proleptic Gregorian calendar (the civil-from-days inverse).

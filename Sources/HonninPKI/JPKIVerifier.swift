@@ -19,7 +19,7 @@ public struct JPKITrustStore: Sendable {
         /// bytes as `Certificate.PublicKey.subjectPublicKeyInfoBytes` gives them (a revocation cache
         /// key), and the key ready to verify (nil if not RSA).
         let subjectDER: [UInt8]
-        let publicKeyDER: [UInt8]
+        let publicKeyBytes: [UInt8]
         let rsaKey: _RSA.Signing.PublicKey?
 
         public init(certificate: Certificate, kind: JPKICertificateKind, fingerprint: String, builtIn: Bool) {
@@ -30,7 +30,7 @@ public struct JPKITrustStore: Sendable {
             var subject = DER.Serializer()
             // A parsed name always serializes again; an empty one matches no issuer.
             subjectDER = (try? subject.serialize(certificate.subject)).map { subject.serializedBytes } ?? []
-            publicKeyDER = Array(certificate.publicKey.subjectPublicKeyInfoBytes)
+            publicKeyBytes = Array(certificate.publicKey.subjectPublicKeyInfoBytes)
             rsaKey = _RSA.Signing.PublicKey(certificate.publicKey)
         }
 
@@ -302,7 +302,7 @@ public struct JPKIVerifier: Sendable {
     func revocationChecked(_ checked: Checked, at time: Date) async throws(JPKIFailure) -> JPKIVerifiedCertificate {
         let fields = checked.fields
         let root = checked.root
-        var status = revocation.heldStatus(issuerName: fields.bytes(fields.issuer), issuerKey: root.publicKeyDER, serial: fields.bytes(fields.serial))
+        var status = revocation.heldStatus(issuerName: fields.bytes(fields.issuer), issuerKey: root.publicKeyBytes, serial: fields.bytes(fields.serial))
         if status == nil {
             guard let certificate = try? Certificate(derEncoded: fields.der) else { throw JPKIFailure(.malformed, "certificate DER does not parse") }
             status = await revocation.status(of: certificate, issuer: root.certificate, at: time)
