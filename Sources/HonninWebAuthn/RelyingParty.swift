@@ -41,7 +41,9 @@ public struct AttestationPolicy: Sendable, Hashable {
 /// issued (single use, with an expiry) and passes it in.
 public struct RelyingParty: Sendable {
     /// The RP ID (§5.1.2 "RP ID"): a registrable domain suffix of the origins.
-    public var id: String
+    public var id: String { didSet { rpIDHash = Self.hash(id) } }
+    /// SHA-256 of the RP ID, as authenticator data carries it (kept with `id`: every ceremony compares it).
+    public private(set) var rpIDHash: [UInt8]
     /// The RP name shown by clients.
     public var name: String
     /// Origins accepted in `clientDataJSON.origin`, compared exactly (§13.4.9).
@@ -67,6 +69,7 @@ public struct RelyingParty: Sendable {
         attestation: AttestationPolicy = .permissive, trustSource: any AttestationTrustSource = NoAttestationMetadata(), clock: any WallClock
     ) {
         self.id = id
+        rpIDHash = Self.hash(id)
         self.name = name
         self.origins = origins
         self.allowsCrossOrigin = allowsCrossOrigin
@@ -78,8 +81,7 @@ public struct RelyingParty: Sendable {
         self.clock = clock
     }
 
-    /// SHA-256 of the RP ID, as authenticator data carries it.
-    public var rpIDHash: [UInt8] { Array(SHA256.hash(data: Array(id.utf8))) }
+    static func hash(_ id: String) -> [UInt8] { Array(SHA256.hash(data: Array(id.utf8))) }
 
     /// A fresh challenge from `random` (§13.4.3: at least 16 random bytes; 32 here).
     public static func makeChallenge(random: any RandomSource, length: Int = 32) -> [UInt8] {

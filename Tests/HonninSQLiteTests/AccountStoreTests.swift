@@ -6,6 +6,7 @@ import HonninSQLite
 import HonninStore
 import HonninTesting
 import HonninWebAuthn
+import Synchronization
 import Testing
 
 /// The two ``AccountRepository`` implementations, run through the same behavioural checks so
@@ -323,6 +324,40 @@ struct AccountRepositoryTests {
         #expect(try await r.session(id: session.id)?.version == 1)
         #expect(try await f.auditCount() == 2)
         #expect(try await f.verify().ok)
+    }
+
+    @Test("in memory, a writer suspended in its audit append does not let another pass the same check")
+    func inMemoryWritersDoNotInterleave() async throws {
+        let appended = Mutex(0)
+        // Every audit append suspends, as an append to another actor may under load.
+        let r = InMemoryAccountRepository(audit: { _ in
+            await Task.yield()
+            appended.withLock { $0 += 1 }
+        })
+        let account = S.account()
+        let session = S.session(of: account.id)
+        try await r.insertAccount(account, authenticators: [], session: session, audit: S.event("account.created"))
+        let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<24 {
+                group.addTask {
+                    var s = session
+                    s.lastSeenAt = S.at(Int64(100 + i))
+                    s.version = 1
+                    return try await r.updateSession(s, expectedVersion: 0, audit: S.event("session.touched"))
+                }
+            }
+            var n = 0
+            for try await won in group where won { n += 1 }
+            return n
+        }
+        #expect(wins == 1)
+        #expect(appended.withLock { $0 } == 2)
+        // Two sign-ups with one user name: one account, one audit event more.
+        let twin = S.account()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<2 { group.addTask { try? await r.insertAccount(twin, authenticators: [], session: nil, audit: S.event("account.created")) } }
+        }
+        #expect(appended.withLock { $0 } == 3)
     }
 
     @Test("deleting authenticators and sessions; purging sessions past their absolute end", arguments: AccountBackend.allCases)
