@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import Synchronization
 import HonninCore
 import SwiftASN1
 import X509
@@ -364,22 +363,15 @@ struct KeyUsageBits {
 }
 
 /// A bounded cache of certificates that passed the time-independent checks (a JPKIVerifier's
-/// trust store never changes, so a hit is exactly what re-checking would give). When full, it
-/// starts over: simple, and a miss only costs the full check.
+/// trust store never changes, so a hit is exactly what re-checking would give).
 public final class JPKICheckCache: Sendable {
-    private let entries = Mutex<[[UInt8]: JPKIVerifier.Checked]>([:])
-    public let capacity: Int
+    private let entries: BoundedCache<[UInt8], JPKIVerifier.Checked>
 
-    public init(capacity: Int = 1_000) { self.capacity = max(1, capacity) }
+    public init(capacity: Int = 1_000) { entries = BoundedCache(capacity: capacity) }
 
-    public var count: Int { entries.withLock { $0.count } }
+    public var capacity: Int { entries.capacity }
+    public var count: Int { entries.count }
 
-    func get(_ key: [UInt8]) -> JPKIVerifier.Checked? { entries.withLock { $0[key] } }
-
-    func put(_ key: [UInt8], _ value: JPKIVerifier.Checked) {
-        entries.withLock {
-            if $0.count >= capacity { $0.removeAll(keepingCapacity: true) }
-            $0[key] = value
-        }
-    }
+    func get(_ key: [UInt8]) -> JPKIVerifier.Checked? { entries[key] }
+    func put(_ key: [UInt8], _ value: JPKIVerifier.Checked) { entries.put(key, value) }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import HonninCore
 import X509
 
 /// A credential record (WebAuthn §4 "credential record", created at §7.1 step 27 and updated at
@@ -67,7 +68,7 @@ public struct CredentialRecord: Sendable, Hashable, Codable {
     /// other curve) and the DER `Ecdsa-Sig-Value` into its signature (strict DER), without the
     /// generic certificate-key path.
     public func isValidSignature(_ signature: [UInt8], over data: [UInt8]) throws(WebAuthnError) -> Bool {
-        if algorithm == .es256, let key = try? P256.Signing.PublicKey(derRepresentation: publicKey) {
+        if algorithm == .es256, let key = P256KeyCache.key(publicKey) {
             guard let signature = try? P256.Signing.ECDSASignature(derRepresentation: signature) else { return false }
             return key.isValidSignature(signature, for: data)
         }
@@ -82,3 +83,17 @@ public struct CredentialRecord: Sendable, Hashable, Codable {
 
 extension COSEAlgorithm: Codable {}
 extension AttestationType: Codable {}
+
+/// P-256 credential keys already parsed, by their SubjectPublicKeyInfo bytes: a returning passkey
+/// skips the parse and the point check (public keys only; a byte-identical SPKI is the same key).
+enum P256KeyCache {
+    static let keys = BoundedCache<[UInt8], P256.Signing.PublicKey>(capacity: 10_000)
+
+    /// The key, or nil when the bytes are not a P-256 SubjectPublicKeyInfo (never cached).
+    static func key(_ spki: [UInt8]) -> P256.Signing.PublicKey? {
+        if let hit = keys[spki] { return hit }
+        guard let key = try? P256.Signing.PublicKey(derRepresentation: spki) else { return nil }
+        keys.put(spki, key)
+        return key
+    }
+}

@@ -1,0 +1,15 @@
+import HonninCore
+import Testing
+
+@Suite("Bounded cache")
+struct BoundedCacheTests {
+    @Test("holds what was put, up to its capacity, then starts over")
+    func bounded() {
+        let cache = BoundedCache<Int, String>(capacity: 3)
+        for i in 0..<3 { cache.put(i, "v\(i)") }
+        #expect(cache.count == 3 && cache[0] == "v0" && cache[2] == "v2" && cache[9] == nil)
+        cache.put(1, "again")  // full: starts over, then holds the new entry only
+        #expect(cache.count == 1 && cache[1] == "again" && cache[0] == nil)
+        #expect(BoundedCache<Int, Int>(capacity: 0).capacity == 1)
+    }
+}
