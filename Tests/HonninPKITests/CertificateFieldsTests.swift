@@ -57,6 +57,30 @@ struct CertificateFieldsTests {
         #expect(v.serial == "7f")
     }
 
+    @Test("a status the cache holds answers by issuer and serial, without asking the provider again; revoked too")
+    func heldStatus() async throws {
+        let evidence = RevocationEvidence(provider: "crl", source: "TEST", checkedAt: now, thisUpdate: now, nextUpdate: nil)
+        let inner = ScriptedProvider([.good(evidence)])
+        let cached = CachingRevocationProvider(wrapping: inner, ttl: 600, clock: TestClock())
+        let v = JPKIVerifier(trust: pki.trustStore, revocation: cached, cache: nil)
+        let der = try pki.issue()
+        #expect(try await v.verifyCertificate(der: der, kind: .signature, at: now).revocation.provider == "crl")
+        #expect(try await v.verifyCertificate(der: der, kind: .signature, at: now).revocation.provider == "cache(crl)")
+        #expect(inner.callCount == 1)
+        // The lookup key is the issuer name and key and the serial: another serial is not held.
+        let fields = try CertificateFields(der: der)
+        let root = try #require(pki.trustStore.roots.first { $0.subjectDER.elementsEqual(fields.bytes(fields.issuer)) })
+        #expect(cached.heldStatus(issuerName: fields.bytes(fields.issuer), issuerKey: root.publicKeyBytes, serial: fields.bytes(fields.serial)) != nil)
+        #expect(cached.heldStatus(issuerName: fields.bytes(fields.issuer), issuerKey: root.publicKeyBytes, serial: [0x09]) == nil)
+
+        let revoked = ScriptedProvider([.revoked(reason: .keyCompromise, at: now, evidence)])
+        let v2 = JPKIVerifier(trust: pki.trustStore, revocation: CachingRevocationProvider(wrapping: revoked, ttl: 600, clock: TestClock()), cache: nil)
+        for _ in 0..<2 {
+            await #expect(throws: JPKIFailure.self) { _ = try await v2.verifyCertificate(der: der, kind: .signature, at: now) }
+        }
+        #expect(revoked.callCount == 1)
+    }
+
     /// `der` with the first occurrence of `find` after `from` replaced by `replace` (same length).
     func patched(_ der: [UInt8], _ find: [UInt8], _ replace: [UInt8], occurrence: Int = 0) throws -> [UInt8] {
         var seen = 0
