@@ -299,15 +299,9 @@ struct AccountRepositoryTests {
         #expect(try await f.verify().ok)
     }
 
-    @Test("of many concurrent writers with the same expected version exactly one wins", arguments: AccountBackend.allCases)
-    func concurrentCompareAndSwap(_ backend: AccountBackend) async throws {
-        let f = try AccountFixture(backend)
-        defer { f.remove() }
-        let r = f.repository
-        let account = S.account()
-        let session = S.session(of: account.id)
-        try await r.insertAccount(account, authenticators: [], session: session, audit: S.event("account.created"))
-        let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+    /// 24 concurrent updates of `session`, all expecting version 0; how many won.
+    static func racingSessionUpdates(_ r: any AccountRepository, _ session: Session) async throws -> Int {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
             for i in 0..<24 {
                 group.addTask {
                     var s = session
@@ -320,6 +314,17 @@ struct AccountRepositoryTests {
             for try await won in group where won { n += 1 }
             return n
         }
+    }
+
+    @Test("of many concurrent writers with the same expected version exactly one wins", arguments: AccountBackend.allCases)
+    func concurrentCompareAndSwap(_ backend: AccountBackend) async throws {
+        let f = try AccountFixture(backend)
+        defer { f.remove() }
+        let r = f.repository
+        let account = S.account()
+        let session = S.session(of: account.id)
+        try await r.insertAccount(account, authenticators: [], session: session, audit: S.event("account.created"))
+        let wins = try await Self.racingSessionUpdates(r, session)
         #expect(wins == 1)
         #expect(try await r.session(id: session.id)?.version == 1)
         #expect(try await f.auditCount() == 2)
@@ -337,19 +342,7 @@ struct AccountRepositoryTests {
         let account = S.account()
         let session = S.session(of: account.id)
         try await r.insertAccount(account, authenticators: [], session: session, audit: S.event("account.created"))
-        let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for i in 0..<24 {
-                group.addTask {
-                    var s = session
-                    s.lastSeenAt = S.at(Int64(100 + i))
-                    s.version = 1
-                    return try await r.updateSession(s, expectedVersion: 0, audit: S.event("session.touched"))
-                }
-            }
-            var n = 0
-            for try await won in group where won { n += 1 }
-            return n
-        }
+        let wins = try await Self.racingSessionUpdates(r, session)
         #expect(wins == 1)
         #expect(appended.withLock { $0 } == 2)
         // Two sign-ups with one user name: one account, one audit event more.
