@@ -67,9 +67,7 @@ struct JPKICommand: AsyncParsableCommand {
                 throw ValidationError("no PIN on standard input")
             }
             let signed = try await JPKIFlowClient.sign(bytes, card: try reader.card(), pin: Redacted(pin))
-            try printJSON([
-                "certificate": Data(signed.certificate).base64EncodedString(), "signature": Data(signed.signature).base64EncodedString(),
-            ])
+            try printJSON(signed.members)
         }
     }
 
@@ -130,28 +128,37 @@ enum JPKIFlowClient {
         let description: String
     }
 
+    /// A certificate read from the card and its key's signature over a challenge.
+    struct SignedChallenge {
+        let certificate: [UInt8]
+        let signature: [UInt8]
+
+        /// The pair as the JSON API's members (standard base64).
+        var members: [String: String] {
+            ["certificate": Data(certificate).base64EncodedString(), "signature": Data(signature).base64EncodedString()]
+        }
+    }
+
     /// Reads the signature certificate (after the PIN) and signs RSASSA-PKCS1-v1_5 over the
     /// DigestInfo of SHA-256(challenge).
-    static func sign(_ challenge: [UInt8], card: JPKICard, pin: Redacted<String>) async throws -> (certificate: [UInt8], signature: [UInt8]) {
-        do {
-            let certificate = try await card.certificate(.signature, pin: pin)
-            let digestInfo = DigestInfo.sha256(Array(SHA256.hash(data: challenge)))
-            let signature = try await card.sign(digestInfo: digestInfo, with: .signature, pin: pin)
-            return (certificate, signature)
-        } catch {
-            // The card's own words (tries left, locked), in both languages.
-            throw Failure(description: "\(error.message.ja) / \(error.message.en)")
-        }
+    static func sign(_ challenge: [UInt8], card: JPKICard, pin: Redacted<String>) async throws -> SignedChallenge {
+        try await sign(challenge, card: card, with: .signature, pin: pin)
     }
 
     /// Reads the user-authentication certificate (no PIN needed) and signs with its key (the
     /// 4-digit user PIN).
-    static func signForLogin(_ challenge: [UInt8], card: JPKICard, pin: Redacted<String>) async throws -> (certificate: [UInt8], signature: [UInt8]) {
+    static func signForLogin(_ challenge: [UInt8], card: JPKICard, pin: Redacted<String>) async throws -> SignedChallenge {
+        try await sign(challenge, card: card, with: .userAuthentication, pin: pin)
+    }
+
+    private static func sign(_ challenge: [UInt8], card: JPKICard, with which: JPKICertificate, pin: Redacted<String>) async throws -> SignedChallenge {
         do {
-            let certificate = try await card.certificate(.userAuthentication)
-            let signature = try await card.sign(digestInfo: DigestInfo.sha256(Array(SHA256.hash(data: challenge))), with: .userAuthentication, pin: pin)
-            return (certificate, signature)
+            // Only the signature certificate is guarded by its PIN.
+            let certificate = try await card.certificate(which, pin: which == .signature ? pin : nil)
+            let signature = try await card.sign(digestInfo: DigestInfo.sha256(Array(SHA256.hash(data: challenge))), with: which.pin, pin: pin)
+            return SignedChallenge(certificate: certificate, signature: signature)
         } catch {
+            // The card's own words (tries left, locked), in both languages.
             throw Failure(description: "\(error.message.ja) / \(error.message.en)")
         }
     }
@@ -180,13 +187,8 @@ enum JPKIFlowClient {
             throw Failure(description: "the server's answer has no challenge")
         }
         let signed = try await signForLogin(bytes, card: card, pin: pin)
-        var body: [String: Any] = [
-            "certificate": Data(signed.certificate).base64EncodedString(), "signature": Data(signed.signature).base64EncodedString(), "challenge": challenge,
-        ]
-        if let holderPIN {
-            let holder = try await sign(bytes, card: card, pin: holderPIN)
-            body["holder"] = ["certificate": Data(holder.certificate).base64EncodedString(), "signature": Data(holder.signature).base64EncodedString()]
-        }
+        var body: [String: Any] = signed.members.merging(["challenge": challenge]) { a, _ in a }
+        if let holderPIN { body["holder"] = try await sign(bytes, card: card, pin: holderPIN).members }
         let done = try await post(holderPIN == nil ? "/auth/jpki/login" : "/auth/jpki/relink", body)
         guard let token = done["session_token"] as? String else { throw Failure(description: "the server issued no session") }
         return ((done["aal"] as? Int) ?? Int(done["aal"] as? Double ?? 0), done["amr"] as? [String] ?? [], Redacted(token))
@@ -220,12 +222,7 @@ enum JPKIFlowClient {
             let bytes = Bytes.fromBase64URL(challenge)
         else { throw Failure(description: "the server's start answer has no challenge") }
         let signed = try await sign(bytes, card: card, pin: pin)
-        let done = try await post(
-            "\(methods)/submit",
-            [
-                "attempt": attempt, "certificate": Data(signed.certificate).base64EncodedString(),
-                "signature": Data(signed.signature).base64EncodedString(),
-            ])
+        let done = try await post("\(methods)/submit", signed.members.merging(["attempt": attempt]) { a, _ in a })
         return (id, done["status"] as? String ?? "unknown", done["result_code"] as? String)
     }
 }
