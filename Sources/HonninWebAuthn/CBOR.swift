@@ -71,24 +71,24 @@ public indirect enum CBORValue: Sendable, Hashable {
     public subscript(key: Int) -> CBORValue? { self[.int(key)] }
 }
 
-/// One key/value pair of a CBOR map.
 extension CBORValue {
-    /// The value with every map's entries in canonical order (RFC 8949 §4.2.1: bytewise order of
-    /// the encoded keys), so two maps holding the same entries compare equal, as the data model
-    /// says they are (§5.6). Arrays and maps are rebuilt; other values are returned as they are.
+    /// The value with every map's entries in the encoder's canonical key order
+    /// (``CBOREncoder``), so two maps holding the same entries compare equal, as the data model
+    /// says they are (RFC 8949 §5.6). Arrays and maps are rebuilt; other values are returned as they are.
     public var canonicallyOrdered: CBORValue {
         switch self {
         case .array(let items): return .array(items.map(\.canonicallyOrdered))
         case .map(let entries):
             let ordered = entries.map { CBORMapEntry($0.key.canonicallyOrdered, $0.value.canonicallyOrdered) }
                 .map { (encodedKey: CBOREncoder.encode($0.key), entry: $0) }
-                .sorted { $0.encodedKey.lexicographicallyPrecedes($1.encodedKey) }
+                .sorted { CBOREncoder.canonicalOrder($0.encodedKey, $1.encodedKey) }
             return .map(ordered.map(\.entry))
         default: return self
         }
     }
 }
 
+/// One key/value pair of a CBOR map.
 public struct CBORMapEntry: Sendable, Hashable {
     public let key: CBORValue
     public let value: CBORValue
@@ -246,12 +246,7 @@ public struct CBORDecoder: Sendable {
                     let keyOffset = position
                     let key = try item(depth: depth + 1)
                     // Keys that are maps are the same key whatever their entries' order (§5.6).
-                    let identity: CBORValue
-                    switch key {
-                    case .array, .map: identity = key.canonicallyOrdered
-                    default: identity = key
-                    }
-                    guard seen.insert(identity).inserted else { throw CBORError(.duplicateMapKey, at: keyOffset) }
+                    guard seen.insert(key.canonicallyOrdered).inserted else { throw CBORError(.duplicateMapKey, at: keyOffset) }
                     entries.append(CBORMapEntry(key, try item(depth: depth + 1)))
                 }
                 return .map(entries)
