@@ -126,17 +126,6 @@ struct WebAuthnFixture {
     }
 }
 
-/// `openssl speed -seconds N -mr ecdsap256` on one core: (sign/s, verify/s), per CPU-second.
-func opensslP256(seconds: Int = 3) throws -> (sign: Double, verify: Double) {
-    let output = try spawnCapturing(["openssl", "speed", "-seconds", "\(seconds)", "-mr", "ecdsap256"])
-    // OpenSSL 3.0: "+F4:<index>:<bits>:<sign/s>:<verify/s>" (checked on this machine: "+F4:3:256:…").
-    for line in output.split(separator: "\n") where line.hasPrefix("+F4:") {
-        let f = line.split(separator: ":")
-        if f.count == 5, f[2] == "256", let s = Double(f[3]), let v = Double(f[4]) { return (s, v) }
-    }
-    throw CocoaError(.fileReadCorruptFile)
-}
-
 /// The py_webauthn peer: (verifications/s on a parsed credential, verifications/s parsing the
 /// JSON each time, the package version), or the reason it cannot run.
 enum PyWebAuthnPeer {
@@ -206,7 +195,7 @@ let webAuthnBenchmarks: @Sendable () -> Void = {
                 ours += try await Rate.measure { blackHole(try f.verify()) }
                 oursJSON += try await Rate.measure { blackHole(try f.verifyJSON()) }
                 raw += await Rate.measure { blackHole(key.isValidSignature(signature, for: signed)) }
-                openssl += try Rate(perSecond: opensslP256(seconds: 3).verify, seconds: 3)
+                openssl += try opensslVerifyRate("ecdsap256", marker: "F4", bits: "256")
                 switch try PyWebAuthnPeer.run(f, seconds: 1) {
                 case .success(let rates):
                     peer += Rate(perSecond: rates.parsed, seconds: 1)
