@@ -278,13 +278,20 @@ struct CertificateFields: Sendable {
         guard (1...12).contains(month), (1...monthDays).contains(day), hour < 24, minute < 60, second < 60 else {
             throw DERFieldError("validity time is not a valid date")
         }
-        // Days since 1970-01-01 in the proleptic Gregorian calendar (the civil-from-days inverse).
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146_097 + dayOfEra - 719_468
-        return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + hour * 3600 + minute * 60 + second))
+        return civilDate(year: year, month: month, day: day, hours: hour, minutes: minute, seconds: second)
     }
+}
+
+/// Seconds since 1970 for a proleptic Gregorian UTC date (days-from-civil), with no calendar or
+/// time-zone object involved.
+func civilDate(year: Int, month: Int, day: Int, hours: Int, minutes: Int, seconds: Int) -> Date {
+    let y = month <= 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let mp = (month + 9) % 12
+    let doy = (153 * mp + 2) / 5 + day - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    let days = era * 146_097 + doe - 719_468
+    let total = days * 86_400 + hours * 3_600 + minutes * 60 + seconds
+    return Date(timeIntervalSince1970: TimeInterval(total))
 }

@@ -26,9 +26,8 @@ public struct JPKITrustStore: Sendable {
             self.kind = kind
             self.fingerprint = fingerprint
             self.builtIn = builtIn
-            var subject = DER.Serializer()
             // A parsed name always serializes again; an empty one matches no issuer.
-            subjectDER = (try? subject.serialize(certificate.subject)).map { subject.serializedBytes } ?? []
+            subjectDER = derBytes(of: certificate.subject)
             publicKeyBytes = Array(certificate.publicKey.subjectPublicKeyInfoBytes)
             rsaKey = _RSA.Signing.PublicKey(certificate.publicKey)
         }

@@ -1,6 +1,5 @@
 import Foundation
 import HonninCore
-import SwiftASN1
 import Synchronization
 import X509
 
@@ -42,10 +41,10 @@ public final class CachingRevocationProvider: RevocationProvider {
     public var count: Int { entries.withLock { $0.count } }
 
     public func status(of certificate: Certificate, issuer: Certificate, at time: Date) async -> RevocationStatus {
-        var name = DER.Serializer()
-        guard (try? name.serialize(certificate.issuer)) != nil else { return await inner.status(of: certificate, issuer: issuer, at: time) }
+        let name = derBytes(of: certificate.issuer)
+        guard !name.isEmpty else { return await inner.status(of: certificate, issuer: issuer, at: time) }
         let key = Key(
-            issuerName: name.serializedBytes, issuerKey: Array(issuer.publicKey.subjectPublicKeyInfoBytes),
+            issuerName: name, issuerKey: Array(issuer.publicKey.subjectPublicKeyInfoBytes),
             serial: normalizedSerial(certificate.serialNumber.bytes))
         // 1. A live cached answer, marked as such.
         if let hit = held(key) { return hit }

@@ -154,21 +154,7 @@ func parseGeneralizedTime(_ node: ASN1Node) throws -> Date {
         .addingTimeInterval(t.fractionalSeconds)
 }
 
-/// Seconds since 1970 for a proleptic Gregorian UTC date (days-from-civil), with no calendar or
-/// time-zone object involved.
-func civilDate(year: Int, month: Int, day: Int, hours: Int, minutes: Int, seconds: Int) -> Date {
-    let y = month <= 2 ? year - 1 : year
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yoe = y - era * 400
-    let mp = (month + 9) % 12
-    let doy = (153 * mp + 2) / 5 + day - 1
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-    let days = era * 146_097 + doe - 719_468
-    let total = days * 86_400 + hours * 3_600 + minutes * 60 + seconds
-    return Date(timeIntervalSince1970: TimeInterval(total))
-}
-
-/// The UTC calendar fields of `date` (whole seconds), the inverse of ``civilDate``.
+/// The UTC calendar fields of `date` (whole seconds), the inverse of ``civilDate`` (in CertificateFields.swift).
 func civilFields(_ date: Date) -> (year: Int, month: Int, day: Int, hours: Int, minutes: Int, seconds: Int) {
     let total = Int(date.timeIntervalSince1970.rounded(.down))
     var days = total / 86_400
