@@ -114,8 +114,16 @@ enum OIDBytes {
 }
 
 /// The SHA-2 with RSA signature algorithms a JPKI certificate may be signed with.
-enum CertificateSignatureAlgorithm: String, Sendable {
+enum CertificateSignatureAlgorithm: String, Sendable, CaseIterable {
     case sha256WithRSAEncryption, sha384WithRSAEncryption, sha512WithRSAEncryption
+
+    var oid: [UInt8] {
+        switch self {
+        case .sha256WithRSAEncryption: OIDBytes.sha256WithRSA
+        case .sha384WithRSAEncryption: OIDBytes.sha384WithRSA
+        case .sha512WithRSAEncryption: OIDBytes.sha512WithRSA
+        }
+    }
 }
 
 /// What the JPKI checks read from a certificate (RFC 5280 §4.1), with ranges into ``der``.
@@ -193,10 +201,7 @@ struct CertificateFields: Sendable {
         }
         signatureAlgorithmOID = algorithmOID.content
         let algorithm = der[algorithmOID.content]
-        signatureAlgorithm = [
-            (OIDBytes.sha256WithRSA, CertificateSignatureAlgorithm.sha256WithRSAEncryption), (OIDBytes.sha384WithRSA, .sha384WithRSAEncryption),
-            (OIDBytes.sha512WithRSA, .sha512WithRSAEncryption),
-        ].first { algorithm.elementsEqual($0.0) }?.1
+        signatureAlgorithm = CertificateSignatureAlgorithm.allCases.first { algorithm.elementsEqual($0.oid) }
         issuer = try t.next(DERTag.sequence, "issuer").whole
         let validity = try t.next(DERTag.sequence, "validity")
         var times = t.children(validity)
