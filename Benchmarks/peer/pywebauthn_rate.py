@@ -9,13 +9,19 @@ INPUTS.json (written by Benchmarks/HonninBenchmarks/WebAuthnBenchmarks.swift):
   origin, rp_id          the expected origin and RP ID
   sign_count             the stored signature counter
   require_user_verification
-  seconds                CPU seconds to spend on each measurement (default 3)
 
-Calls webauthn.verify_authentication_response in a loop until `seconds` of process CPU time
-(time.process_time) have passed, twice: once with the credential parsed beforehand (the same
-work as Honnin's RelyingParty.authenticate on a decoded response) and once passing the JSON text
-(parsing included). Prints one JSON line: verifications_per_s, verifications_with_json_parse_per_s,
-webauthn_version; or {"skipped": reason} when py_webauthn is not installed.
+The process stays up and answers the benchmark over stdin/stdout, one JSON line per line, so
+the benchmark can alternate short slices of its own loop with slices of this one (the machine's
+speed drifts; alternating finely puts both sides in the same stretches):
+
+  first line printed:  {"ready": true, "webauthn_version": "..."}  or  {"skipped": reason}
+  command "parsed S":  webauthn.verify_authentication_response on the credential parsed beforehand
+                       (the same work as Honnin's RelyingParty.authenticate on a decoded response)
+                       until S seconds of process CPU time (time.process_time) have passed
+  command "json S":    the same, passing the JSON text (parsing included)
+  answer:              {"calls": N, "seconds": T}
+
+End of input ends the process.
 """
 
 import base64
@@ -28,7 +34,7 @@ def b64url(s):
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
-def rate(call, seconds, batch=200):
+def measure(call, seconds, batch=100):
     calls = 0
     start = time.process_time()
     while True:
@@ -37,7 +43,12 @@ def rate(call, seconds, batch=200):
         calls += batch
         spent = time.process_time() - start
         if spent >= seconds:
-            return calls / spent
+            return {"calls": calls, "seconds": spent}
+
+
+def say(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
 
 
 def main():
@@ -46,13 +57,12 @@ def main():
         from webauthn import verify_authentication_response
         from webauthn.helpers import parse_authentication_credential_json
     except ImportError as e:
-        print(json.dumps({"skipped": f"py_webauthn is not installed in {sys.executable} ({e}); "
-                                     f"install it with {sys.executable} -m pip install webauthn"}))
+        say({"skipped": f"py_webauthn is not installed in {sys.executable} ({e}); "
+                        f"install it with {sys.executable} -m pip install webauthn"})
         return 0
 
     with open(sys.argv[1], encoding="utf-8") as f:
         inputs = json.load(f)
-    seconds = float(inputs.get("seconds", 3))
     response_text = json.dumps(inputs["response"])
     parsed = parse_authentication_credential_json(response_text)
     common = dict(
@@ -67,16 +77,19 @@ def main():
     # The inputs must verify (and give the counter the benchmark expects) before anything is timed.
     result = verify_authentication_response(credential=parsed, **common)
     if result.new_sign_count != 1 or not result.user_verified:
-        print(json.dumps({"skipped": f"unexpected verification result {result}"}))
+        say({"skipped": f"unexpected verification result {result}"})
         return 1
-
-    per_s = rate(lambda: verify_authentication_response(credential=parsed, **common), seconds)
-    with_json = rate(lambda: verify_authentication_response(credential=response_text, **common), seconds)
-    print(json.dumps({
-        "verifications_per_s": per_s,
-        "verifications_with_json_parse_per_s": with_json,
-        "webauthn_version": getattr(webauthn, "__version__", "?"),
-    }))
+    calls = {
+        "parsed": lambda: verify_authentication_response(credential=parsed, **common),
+        "json": lambda: verify_authentication_response(credential=response_text, **common),
+    }
+    say({"ready": True, "webauthn_version": getattr(webauthn, "__version__", "?")})
+    for line in sys.stdin:
+        words = line.split()
+        if len(words) != 2 or words[0] not in calls:
+            say({"error": f"unknown command {line.strip()!r}"})
+            continue
+        say(measure(calls[words[0]], float(words[1])))
     return 0
 
 

@@ -83,7 +83,7 @@ public struct JPKISignatureMethod: ProofingMethod {
         guard let certificate = evidence.parts["certificate"]?.revealed, let signature = evidence.parts["signature"]?.revealed,
             let challenge = evidence.parts["challenge"]?.revealed
         else { return ProofingOutcome(verdict: .failed(JPKIFailure.Code.malformed.rawValue), attributes: nil, ialReached: nil) }
-        do {
+        do throws(JPKIFailure) {
             let verified = try await verifier.verifyResponse(
                 certificate: certificate, signature: signature, challenge: challenge, kind: .signature, at: context.clock.now())
             guard let attributes = verified.attributes else {
@@ -102,7 +102,7 @@ public struct JPKISignatureMethod: ProofingMethod {
             return ProofingOutcome(
                 verdict: .verified, attributes: Redacted(attributes.person), ialReached: 3,
                 diagnostics: [Diagnostic(code: "jpki_verified", detail: "certificate chain, revocation and signature verified")], details: details)
-        } catch let failure as JPKIFailure {
+        } catch let failure {
             // No revocation answer is a failure now, not a verdict on the person: they may retry later.
             let verdict: Verdict = failure.code == .statusUnavailable ? .retry(failure.code.rawValue) : .failed(failure.code.rawValue)
             return ProofingOutcome(

@@ -12,6 +12,12 @@ public struct Base64URLBytes: Codable, Sendable, Hashable, ExpressibleByArrayLit
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
     public init(arrayLiteral elements: UInt8...) { bytes = elements }
 
+    /// Nil when `text` is not canonical unpadded base64url.
+    public init?(base64URL text: String) {
+        guard let bytes = Bytes.fromBase64URL(text) else { return nil }
+        self.bytes = bytes
+    }
+
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let bytes = Bytes.fromBase64URL(text) else {
@@ -38,7 +44,7 @@ public struct Base64URLBytes: Codable, Sendable, Hashable, ExpressibleByArrayLit
 /// `clientExtensionResults` defaults to `{}`, and the attestation response's `authenticatorData`,
 /// `publicKey`, `publicKeyAlgorithm` and `transports` (copies of what the attestation object
 /// holds, §5.2.1.1) may be absent; the ceremony reads the attestation object only.
-public struct PublicKeyCredentialJSON<Response: Codable & Sendable & Hashable>: Codable, Sendable, Hashable {
+public struct PublicKeyCredentialJSON<Response: Codable & Sendable & Hashable & JSONValueDecodable>: Codable, Sendable, Hashable, JSONValueDecodable {
     public var id: String
     public var rawId: Base64URLBytes
     public var response: Response
@@ -58,46 +64,39 @@ public struct PublicKeyCredentialJSON<Response: Codable & Sendable & Hashable>: 
         self.type = type
     }
 
-    enum CodingKeys: String, CodingKey { case id, rawId, response, authenticatorAttachment, clientExtensionResults, type }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decode(String.self, forKey: .id)
-        rawId = try c.decode(Base64URLBytes.self, forKey: .rawId)
-        response = try c.decode(Response.self, forKey: .response)
-        authenticatorAttachment = try c.decodeIfPresent(String.self, forKey: .authenticatorAttachment)
-        clientExtensionResults = try c.decodeIfPresent(JSONValue.self, forKey: .clientExtensionResults) ?? .emptyObject
-        type = try c.decode(String.self, forKey: .type)
+    public init(json: JSONMembers) throws(JSONShapeError) {
+        id = try json.string("id")
+        rawId = try json.string("rawId", as: Base64URLBytes.init(base64URL:))
+        response = try json.decode("response")
+        authenticatorAttachment = try json.optionalString("authenticatorAttachment")
+        switch json["clientExtensionResults"] {
+        case nil, .null: clientExtensionResults = .emptyObject
+        case .object(let results): clientExtensionResults = .object(results)
+        default: throw JSONShapeError(.wrongType, path: json.path + ["clientExtensionResults"])
+        }
+        type = try json.string("type")
     }
 
-    /// Decodes the JSON text a browser posted.
+    public init(from decoder: any Decoder) throws { try self.init(decodingFrom: decoder) }
+
+    /// Decodes the JSON text a browser posted, with the strict ``JSONReader`` (RFC 8259, unique
+    /// member names: a duplicated `signature` or `clientDataJSON` is refused, not resolved).
     public static func parse(_ json: [UInt8]) throws(WebAuthnError) -> Self {
-        do {
-            return try JSONDecoder().decode(Self.self, from: Data(json))
+        do throws(JSONParseError) {
+            return try Self(parsing: json)
         } catch {
-            throw WebAuthnError(.malformed, "\(Self.name) does not parse: \(Self.summary(error))")
+            throw WebAuthnError(.malformed, "\(Self.name) does not parse: \(error)")
         }
     }
 
     static var name: String { Response.self is AuthenticatorAssertionResponseJSON.Type ? "AuthenticationResponseJSON" : "RegistrationResponseJSON" }
-
-    /// The decoding error without the input (which may be long), for the operator detail.
-    static func summary(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): "missing \(key.stringValue)"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
-            DecodingError.dataCorrupted(let context):
-            "bad value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-        default: "not JSON"
-        }
-    }
 }
 
 public typealias RegistrationResponseJSON = PublicKeyCredentialJSON<AuthenticatorAttestationResponseJSON>
 public typealias AuthenticationResponseJSON = PublicKeyCredentialJSON<AuthenticatorAssertionResponseJSON>
 
 /// `AuthenticatorAttestationResponseJSON` (§5.1.8).
-public struct AuthenticatorAttestationResponseJSON: Codable, Sendable, Hashable {
+public struct AuthenticatorAttestationResponseJSON: Codable, Sendable, Hashable, JSONValueDecodable {
     public var clientDataJSON: Base64URLBytes
     public var authenticatorData: Base64URLBytes?
     public var transports: [String]?
@@ -116,10 +115,21 @@ public struct AuthenticatorAttestationResponseJSON: Codable, Sendable, Hashable 
         self.publicKey = publicKey
         self.publicKeyAlgorithm = publicKeyAlgorithm
     }
+
+    public init(json: JSONMembers) throws(JSONShapeError) {
+        clientDataJSON = try json.string("clientDataJSON", as: Base64URLBytes.init(base64URL:))
+        attestationObject = try json.string("attestationObject", as: Base64URLBytes.init(base64URL:))
+        authenticatorData = try json.optionalString("authenticatorData", as: Base64URLBytes.init(base64URL:))
+        transports = try json.optionalStrings("transports")
+        publicKey = try json.optionalString("publicKey", as: Base64URLBytes.init(base64URL:))
+        publicKeyAlgorithm = try json.optionalInt("publicKeyAlgorithm")
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(decodingFrom: decoder) }
 }
 
 /// `AuthenticatorAssertionResponseJSON` (§5.1.8).
-public struct AuthenticatorAssertionResponseJSON: Codable, Sendable, Hashable {
+public struct AuthenticatorAssertionResponseJSON: Codable, Sendable, Hashable, JSONValueDecodable {
     public var clientDataJSON: Base64URLBytes
     public var authenticatorData: Base64URLBytes
     public var signature: Base64URLBytes
@@ -131,6 +141,15 @@ public struct AuthenticatorAssertionResponseJSON: Codable, Sendable, Hashable {
         self.signature = signature
         self.userHandle = userHandle
     }
+
+    public init(json: JSONMembers) throws(JSONShapeError) {
+        clientDataJSON = try json.string("clientDataJSON", as: Base64URLBytes.init(base64URL:))
+        authenticatorData = try json.string("authenticatorData", as: Base64URLBytes.init(base64URL:))
+        signature = try json.string("signature", as: Base64URLBytes.init(base64URL:))
+        userHandle = try json.optionalString("userHandle", as: Base64URLBytes.init(base64URL:))
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(decodingFrom: decoder) }
 }
 
 // MARK: §5.1.9 / §5.1.10 options

@@ -109,6 +109,27 @@ struct AuthRoutesTests {
         }
     }
 
+    @Test("a posted credential is read strictly: a missing nested member is named by its path, a duplicated member is not JSON we accept")
+    func credentialBodies() async throws {
+        let h = try await APIHarness()
+        try await h.test { client in
+            let jsonType: HTTPFields = [.contentType: "application/json"]
+            func post(_ text: String) async throws -> TestResponse {
+                try await client.execute(uri: "/auth/passkeys/authentication", method: .post, headers: jsonType, body: ByteBuffer(string: text))
+            }
+            let noSignature = try await post(#"{"id":"AQID","rawId":"AQID","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AA"}}"#)
+            try expectProblem(noSignature, .unprocessableContent, "validation_failed")
+            #expect((try JSON.decode(noSignature.body)["detail"] as? String)?.contains("response.signature") == true)
+            let wrongType = try await post(#"{"id":"AQID","rawId":"AQID","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AA","signature":7}}"#)
+            try expectProblem(wrongType, .unprocessableContent, "validation_failed")
+            #expect((try JSON.decode(wrongType.body)["detail"] as? String)?.contains("response.signature") == true)
+            // Two `signature` members: JSONSerialization would keep one of them; the strict reader refuses.
+            let twice = try await post(
+                #"{"id":"AQID","rawId":"AQID","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AA","signature":"AA","signature":"AQ"}}"#)
+            try expectProblem(twice, .badRequest, "malformed_json")
+        }
+    }
+
     @Test("closed sign-up: the API refuses it, the sign-in page offers no sign-up link, and the sign-up page leads to sign-in")
     func closedSignUp() async throws {
         var settings = AuthnSettings()

@@ -93,9 +93,45 @@ struct ClientDataAndJSONTests {
             #"{"id":"AQID","rawId":"AQID","response":{"clientDataJSON":"e30","attestationObject":"oA"}}"#,  // no type
             #"{"id":"AQID","rawId":"AQID","type":"public-key","response":{"clientDataJSON":"e31","attestationObject":"oA"}}"#,  // bad trailing bits
             "not json",
+            #"{"id":"AQID","rawId":"AQID","rawId":"AQIE","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"oA"}}"#,  // duplicate
+            #"{"id":"AQID","rawId":"AQID","type":null,"response":{"clientDataJSON":"e30","attestationObject":"oA"}}"#,  // required null
+            #"{"id":"AQID","rawId":"AQID","type":"public-key","clientExtensionResults":[],"response":{"clientDataJSON":"e30","attestationObject":"oA"}}"#,
+            #"{"id":"AQID","rawId":"AQID","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"oA","publicKeyAlgorithm":-7.5}}"#,
+            #"{"id":"AQID","rawId":"AQID","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"oA","transports":["usb",1]}}"#,
+            #"{"id":"AQID","rawId":"AQID","type":"public-key","response":"e30"}"#,
+            #"[{"id":"AQID","rawId":"AQID","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"oA"}}]"#,
         ]
         for text in cases {
             #expect(webAuthnCode(sync: { () throws(WebAuthnError) in _ = try RegistrationResponseJSON.parse(Array(text.utf8)) }) == .malformed, "\(text)")
+        }
+    }
+
+    @Test("Decodable and parse share one set of rules; refusals name the member's path")
+    func decodableMatchesParse() throws {
+        let text = #"{"id":"AQID","rawId":"AQID","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AA","signature":"AA","userHandle":null},"authenticatorAttachment":"platform"}"#
+        let parsed = try AuthenticationResponseJSON.parse(Array(text.utf8))
+        #expect(try JSONDecoder().decode(AuthenticationResponseJSON.self, from: Data(text.utf8)) == parsed)
+        #expect(parsed.response.userHandle == nil && parsed.authenticatorAttachment == "platform")
+        // Round trip through the encoder.
+        #expect(try AuthenticationResponseJSON.parse(Array(try JSONEncoder().encode(parsed))) == parsed)
+
+        let missing = #"{"id":"AQID","rawId":"AQID","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AA"}}"#
+        #expect(throws: JSONParseError.shape(JSONShapeError(.missing, path: ["response", "signature"]))) {
+            try AuthenticationResponseJSON(parsing: Array(missing.utf8))
+        }
+        do {
+            _ = try JSONDecoder().decode(AuthenticationResponseJSON.self, from: Data(missing.utf8))
+            Issue.record("decoded without a signature")
+        } catch DecodingError.keyNotFound(let key, let context) {
+            #expect(key.stringValue == "signature" && context.codingPath.map(\.stringValue) == ["response"])
+        }
+        let badBase64 = #"{"id":"AQID","rawId":"AQ+D","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AA","signature":"AA"}}"#
+        #expect(throws: JSONParseError.shape(JSONShapeError(.invalid, path: ["rawId"]))) { try AuthenticationResponseJSON(parsing: Array(badBase64.utf8)) }
+        do {
+            _ = try JSONDecoder().decode(AuthenticationResponseJSON.self, from: Data(badBase64.utf8))
+            Issue.record("decoded base64 as base64url")
+        } catch DecodingError.dataCorrupted(let context) {
+            #expect(context.codingPath.map(\.stringValue) == ["rawId"])
         }
     }
 

@@ -33,10 +33,6 @@ func cpuSeconds(_ body: () async throws -> Void) async rethrows -> Double {
 /// One `openssl speed -seconds 3 -mr <test>` run on one core: its verify rate, over the three
 /// seconds it ran. OpenSSL 3 prints `+<marker>:<index>:<bits>:<sign/s>:<verify/s>` (`+F2` for
 /// RSA, `+F4` for ECDSA; checked on this machine).
-///
-/// `openssl speed` stops each test with SIGALRM. The benchmark process blocks signals on its
-/// threads, and a child inherits that mask, so the child is spawned with an empty signal mask
-/// and default dispositions (otherwise it never stops).
 func opensslVerifyRate(_ test: String, marker: String, bits: String) throws -> Rate {
     let output = try spawnCapturing(["openssl", "speed", "-seconds", "3", "-mr", test])
     for line in output.split(separator: "\n") where line.hasPrefix("+\(marker):") {
@@ -47,37 +43,69 @@ func opensslVerifyRate(_ test: String, marker: String, bits: String) throws -> R
 }
 
 func spawnCapturing(_ argv: [String]) throws -> String {
-    var pipe: [Int32] = [0, 0]
-    guard Glibc.pipe(&pipe) == 0 else { throw CocoaError(.fileWriteUnknown) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
-    posix_spawn_file_actions_addclose(&actions, pipe[0])
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    var attr = posix_spawnattr_t()
-    posix_spawnattr_init(&attr)
-    defer { posix_spawnattr_destroy(&attr) }
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    var all = sigset_t()
-    sigfillset(&all)
-    posix_spawnattr_setsigmask(&attr, &empty)
-    posix_spawnattr_setsigdefault(&attr, &all)
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    var pid: pid_t = 0
-    let cArgs = argv.map { strdup($0) } + [nil]
-    defer { for a in cArgs { free(a) } }
-    let rc = posix_spawnp(&pid, argv[0], &actions, &attr, cArgs, environ)
-    Glibc.close(pipe[1])
-    guard rc == 0 else {
-        Glibc.close(pipe[0])
-        throw CocoaError(.executableLoad)
-    }
-    let output = FileHandle(fileDescriptor: pipe[0], closeOnDealloc: true).readDataToEndOfFile()
-    var status: Int32 = 0
-    waitpid(pid, &status, 0)
+    let child = try Child(argv)
+    let output = child.output.readDataToEndOfFile()
+    child.wait()
     return String(decoding: output, as: UTF8.self)
+}
+
+/// A child process whose stdout (and, if asked, stdin) is a pipe to us; stderr goes to /dev/null.
+///
+/// `openssl speed` stops each test with SIGALRM. The benchmark process blocks signals on its
+/// threads, and a child inherits that mask, so the child is spawned with an empty signal mask
+/// and default dispositions (otherwise it never stops).
+struct Child {
+    let pid: pid_t
+    let output: FileHandle
+    /// The child's stdin, when `input` was asked for (closing it ends a peer's command loop).
+    let input: FileHandle?
+
+    init(_ argv: [String], input wantsInput: Bool = false) throws {
+        var out: [Int32] = [0, 0]
+        var inp: [Int32] = [-1, -1]
+        guard Glibc.pipe(&out) == 0, !wantsInput || Glibc.pipe(&inp) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        posix_spawn_file_actions_addclose(&actions, out[0])
+        if wantsInput {
+            posix_spawn_file_actions_adddup2(&actions, inp[0], 0)
+            posix_spawn_file_actions_addclose(&actions, inp[1])
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var pid: pid_t = 0
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { for a in cArgs { free(a) } }
+        let rc = posix_spawnp(&pid, argv[0], &actions, &attr, cArgs, environ)
+        Glibc.close(out[1])
+        if wantsInput { Glibc.close(inp[0]) }
+        guard rc == 0 else {
+            Glibc.close(out[0])
+            if wantsInput { Glibc.close(inp[1]) }
+            throw CocoaError(.executableLoad)
+        }
+        self.pid = pid
+        output = FileHandle(fileDescriptor: out[0], closeOnDealloc: true)
+        input = wantsInput ? FileHandle(fileDescriptor: inp[1], closeOnDealloc: true) : nil
+    }
+
+    func wait() {
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
 }
 
 struct JPKIFixture {

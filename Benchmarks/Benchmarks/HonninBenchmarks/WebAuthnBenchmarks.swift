@@ -116,19 +116,20 @@ struct WebAuthnFixture {
     }
 
     /// The inputs of the py_webauthn peer, as JSON.
-    func peerInputs(seconds: Double) throws -> Data {
+    func peerInputs() throws -> Data {
         let response = try JSONSerialization.jsonObject(with: Data(responseJSON))
         return try JSONSerialization.data(
             withJSONObject: [
                 "credential_public_key": Bytes.base64URL(authenticator.coseKey), "response": response, "challenge": Bytes.base64URL(challenge),
-                "origin": authenticator.origin, "rp_id": rp.id, "sign_count": 0, "require_user_verification": true, "seconds": seconds,
+                "origin": authenticator.origin, "rp_id": rp.id, "sign_count": 0, "require_user_verification": true,
             ] as [String: Any])
     }
 }
 
-/// The py_webauthn peer: (verifications/s on a parsed credential, verifications/s parsing the
-/// JSON each time, the package version), or the reason it cannot run.
-enum PyWebAuthnPeer {
+/// The py_webauthn peer (`Benchmarks/peer/pywebauthn_rate.py`), kept running for the whole
+/// iteration so its slices can alternate with ours: each `measure` has it verify for the given
+/// CPU seconds and answer with what it did.
+final class PyWebAuthnPeer {
     /// `/work/main/.venv/bin/python`, found from this file's place in the repository
     /// (`$HONNIN_PYTHON` overrides).
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -138,20 +139,66 @@ enum PyWebAuthnPeer {
     }
     static var script: String { repository.appendingPathComponent("Benchmarks/peer/pywebauthn_rate.py").path }
 
-    static func run(_ fixture: WebAuthnFixture, seconds: Double = 3) throws -> Result<(parsed: Double, json: Double, version: String), Skipped> {
+    private let child: Child
+    private let inputFile: URL
+    private var pending: [UInt8] = []
+    /// py_webauthn's version, as the peer reported it.
+    private(set) var version = "?"
+
+    /// Starts the peer on the fixture's inputs, or tells why it cannot run.
+    static func start(_ fixture: WebAuthnFixture) throws -> Result<PyWebAuthnPeer, Skipped> {
         guard FileManager.default.isExecutableFile(atPath: python) else { return .failure(Skipped(reason: "no Python at \(python) (create the venv)")) }
         let input = FileManager.default.temporaryDirectory.appendingPathComponent("honnin-pywebauthn-\(UUID().uuidString).json")
-        try fixture.peerInputs(seconds: seconds).write(to: input)
-        defer { try? FileManager.default.removeItem(at: input) }
-        let output = try spawnCapturing([python, script, input.path])
-        guard let line = output.split(separator: "\n").last,
-            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-        else { return .failure(Skipped(reason: "the peer printed nothing usable: \(output.prefix(200))")) }
-        if let reason = object["skipped"] as? String { return .failure(Skipped(reason: reason)) }
-        guard let parsed = object["verifications_per_s"] as? Double, let json = object["verifications_with_json_parse_per_s"] as? Double else {
-            return .failure(Skipped(reason: "unexpected peer output: \(line.prefix(200))"))
+        try fixture.peerInputs().write(to: input)
+        let peer = PyWebAuthnPeer(child: try Child([python, script, input.path], input: true), inputFile: input)
+        guard let hello = peer.readObject() else {
+            peer.close()
+            return .failure(Skipped(reason: "the peer printed nothing usable"))
         }
-        return .success((parsed, json, object["webauthn_version"] as? String ?? "?"))
+        if let reason = hello["skipped"] as? String {
+            peer.close()
+            return .failure(Skipped(reason: reason))
+        }
+        peer.version = hello["webauthn_version"] as? String ?? "?"
+        return .success(peer)
+    }
+
+    private init(child: Child, inputFile: URL) {
+        self.child = child
+        self.inputFile = inputFile
+    }
+
+    /// `mode` is `parsed` (the credential decoded beforehand) or `json` (the posted text).
+    func measure(_ mode: String, seconds: Double) throws -> Rate {
+        try child.input?.write(contentsOf: Data("\(mode) \(seconds)\n".utf8))
+        guard let answer = readObject(), let calls = answer["calls"] as? Double, let spent = answer["seconds"] as? Double else {
+            throw Skipped(reason: "the peer stopped answering")
+        }
+        var r = Rate()
+        r.calls = calls
+        r.seconds = spent
+        return r
+    }
+
+    /// One JSON object line from the peer, or nil at its end.
+    private func readObject() -> [String: Any]? {
+        while true {
+            if let newline = pending.firstIndex(of: 0x0a) {
+                let line = Data(pending[..<newline])
+                pending.removeSubrange(...newline)
+                return (try? JSONSerialization.jsonObject(with: line)) as? [String: Any]
+            }
+            let chunk = child.output.availableData
+            if chunk.isEmpty { return nil }
+            pending += chunk
+        }
+    }
+
+    /// Ends the peer (end of its input) and removes its input file.
+    func close() {
+        try? child.input?.close()
+        child.wait()
+        try? FileManager.default.removeItem(at: inputFile)
     }
 
     struct Skipped: Error, CustomStringConvertible {
@@ -186,37 +233,44 @@ let webAuthnBenchmarks: @Sendable () -> Void = {
         let signed = f.response.response.authenticatorData.bytes + Array(SHA256.hash(data: f.response.response.clientDataJSON.bytes))
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            // Rounds of one CPU-second per side (`openssl speed -seconds 3`), alternated and summed:
-            // the machine's speed drifts over tens of seconds here (other guests), and alternating
-            // puts every side in the same stretches.
-            var ours = Rate(), oursJSON = Rate(), raw = Rate(), openssl = Rate(), peer = Rate(), peerJSON = Rate()
-            var skipped: PyWebAuthnPeer.Skipped?
+            // The machine's speed drifts over seconds here (other guests), so the sides alternate
+            // and each ratio sums rounds in which both sides ran in the same stretches. OpenSSL:
+            // three rounds of one CPU-second of ours against `openssl speed -seconds 3`.
+            var besideOpenSSL = Rate(), openssl = Rate()
             for _ in 0..<3 {
-                ours += try await Rate.measure { blackHole(try f.verify()) }
-                oursJSON += try await Rate.measure { blackHole(try f.verifyJSON()) }
-                raw += await Rate.measure { blackHole(key.isValidSignature(signature, for: signed)) }
+                besideOpenSSL += try await Rate.measure { blackHole(try f.verify()) }
                 openssl += try opensslVerifyRate("ecdsap256", marker: "F4", bits: "256")
-                switch try PyWebAuthnPeer.run(f, seconds: 1) {
-                case .success(let rates):
-                    peer += Rate(perSecond: rates.parsed, seconds: 1)
-                    peerJSON += Rate(perSecond: rates.json, seconds: 1)
-                case .failure(let reason):
-                    skipped = reason
-                }
             }
-            benchmark.measurement(.custom("swift_crypto_p256_verify_per_s"), Int(raw.perSecond))
-            benchmark.measurement(.custom("assertions_per_s"), Int(ours.perSecond))
-            benchmark.measurement(.custom("assertions_with_json_parse_per_s"), Int(oursJSON.perSecond))
             benchmark.measurement(.custom("openssl_p256_verify_per_s"), Int(openssl.perSecond))
-            benchmark.measurement(.custom("pct_of_openssl_p256_verify"), Int(100 * ours.perSecond / openssl.perSecond))
-            if let skipped {
+            benchmark.measurement(.custom("pct_of_openssl_p256_verify"), Int(100 * besideOpenSSL.perSecond / openssl.perSecond))
+            // py_webauthn: its process stays up, and slices of 0.2 CPU-second alternate with ours
+            // (15 rounds: 3 s a side), the bare verify included.
+            var ours = Rate(), oursJSON = Rate(), raw = Rate(), peer = Rate(), peerJSON = Rate()
+            let py: PyWebAuthnPeer?
+            switch try PyWebAuthnPeer.start(f) {
+            case .success(let started): py = started
+            case .failure(let skipped):
                 print(skipped)
-            } else {
+                py = nil
+            }
+            defer { py?.close() }
+            for _ in 0..<15 {
+                ours += try await Rate.measure(seconds: 0.2) { blackHole(try f.verify()) }
+                if let py { peer += try py.measure("parsed", seconds: 0.2) }
+                oursJSON += try await Rate.measure(seconds: 0.2) { blackHole(try f.verifyJSON()) }
+                if let py { peerJSON += try py.measure("json", seconds: 0.2) }
+                raw += await Rate.measure(seconds: 0.2) { blackHole(key.isValidSignature(signature, for: signed)) }
+            }
+            if let py {
+                print("py_webauthn \(py.version)")
                 benchmark.measurement(.custom("pywebauthn_per_s"), Int(peer.perSecond))
                 benchmark.measurement(.custom("ratio_to_pywebauthn_x100"), Int(100 * ours.perSecond / peer.perSecond))
                 benchmark.measurement(.custom("ratio_to_pywebauthn_with_json_x100"), Int(100 * oursJSON.perSecond / peerJSON.perSecond))
                 benchmark.measurement(.custom("ceiling_ratio_to_pywebauthn_x100"), Int(100 * raw.perSecond / peer.perSecond))
             }
+            benchmark.measurement(.custom("swift_crypto_p256_verify_per_s"), Int(raw.perSecond))
+            benchmark.measurement(.custom("assertions_per_s"), Int(ours.perSecond))
+            benchmark.measurement(.custom("assertions_with_json_parse_per_s"), Int(oursJSON.perSecond))
         }
     }
 
