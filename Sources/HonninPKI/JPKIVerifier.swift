@@ -364,13 +364,13 @@ struct KeyUsageBits {
 /// A bounded cache of certificates that passed the time-independent checks (a JPKIVerifier's
 /// trust store never changes, so a hit is exactly what re-checking would give).
 public final class JPKICheckCache: Sendable {
-    private let entries: BoundedCache<[UInt8], JPKIVerifier.Checked>
+    private let entries: BoundedCache<ByteKey, JPKIVerifier.Checked>
 
     public init(capacity: Int = 1_000) { entries = BoundedCache(capacity: capacity) }
 
     public var capacity: Int { entries.capacity }
     public var count: Int { entries.count }
 
-    func get(_ key: [UInt8]) -> JPKIVerifier.Checked? { entries[key] }
-    func put(_ key: [UInt8], _ value: JPKIVerifier.Checked) { entries.put(key, value) }
+    func get(_ key: [UInt8]) -> JPKIVerifier.Checked? { entries[ByteKey(key)] }
+    func put(_ key: [UInt8], _ value: JPKIVerifier.Checked) { entries.put(ByteKey(key), value) }
 }

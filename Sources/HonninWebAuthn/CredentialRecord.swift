@@ -65,11 +65,13 @@ public struct CredentialRecord: Sendable, Hashable, Codable {
 
     /// Whether `signature` is this credential's signature over `data` (§7.2 step 21). ES256, by far
     /// the commonest, goes straight to swift-crypto: the SPKI into a P-256 key (which refuses any
-    /// other curve) and the DER `Ecdsa-Sig-Value` into its signature (strict DER), without the
-    /// generic certificate-key path.
+    /// other curve) and the DER `Ecdsa-Sig-Value` into r ‖ s (strict DER, ``ECDSASignatureDER``),
+    /// without the generic certificate-key path.
     public func isValidSignature(_ signature: [UInt8], over data: [UInt8]) throws(WebAuthnError) -> Bool {
         if algorithm == .es256, let key = P256KeyCache.key(publicKey) {
-            guard let signature = try? P256.Signing.ECDSASignature(derRepresentation: signature) else { return false }
+            guard let raw = ECDSASignatureDER.raw(signature, scalarSize: 32),
+                let signature = try? P256.Signing.ECDSASignature(rawRepresentation: raw)
+            else { return false }
             return key.isValidSignature(signature, for: data)
         }
         return algorithm.verify(signature, over: data, with: try verifyingKey())
@@ -87,13 +89,13 @@ extension AttestationType: Codable {}
 /// P-256 credential keys already parsed, by their SubjectPublicKeyInfo bytes: a returning passkey
 /// skips the parse and the point check (public keys only; a byte-identical SPKI is the same key).
 enum P256KeyCache {
-    static let keys = BoundedCache<[UInt8], P256.Signing.PublicKey>(capacity: 10_000)
+    static let keys = BoundedCache<ByteKey, P256.Signing.PublicKey>(capacity: 10_000)
 
     /// The key, or nil when the bytes are not a P-256 SubjectPublicKeyInfo (never cached).
     static func key(_ spki: [UInt8]) -> P256.Signing.PublicKey? {
-        if let hit = keys[spki] { return hit }
+        if let hit = keys[ByteKey(spki)] { return hit }
         guard let key = try? P256.Signing.PublicKey(derRepresentation: spki) else { return nil }
-        keys.put(spki, key)
+        keys.put(ByteKey(spki), key)
         return key
     }
 }

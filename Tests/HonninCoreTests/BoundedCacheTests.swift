@@ -13,3 +13,18 @@ struct BoundedCacheTests {
         #expect(BoundedCache<Int, Int>(capacity: 0).capacity == 1)
     }
 }
+
+@Suite("Byte keys")
+struct ByteKeyTests {
+    @Test("equal bytes are one key; different bytes, lengths or prefixes are not")
+    func keys() {
+        let cache = BoundedCache<ByteKey, Int>(capacity: 10)
+        cache.put(ByteKey([1, 2, 3]), 1)
+        cache.put(ByteKey([1, 2]), 2)
+        cache.put(ByteKey([]), 3)
+        #expect(cache[ByteKey([1, 2, 3])] == 1 && cache[ByteKey([1, 2])] == 2 && cache[ByteKey([])] == 3)
+        #expect(cache[ByteKey([1, 2, 4])] == nil && cache[ByteKey([1, 2, 3, 0])] == nil)
+        #expect(ByteKey([9, 9]).hashValue == ByteKey([9, 9]).hashValue)
+        #expect(Set((0..<256).map { ByteKey([UInt8($0)]) }).count == 256)
+    }
+}
