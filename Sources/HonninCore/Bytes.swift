@@ -87,43 +87,60 @@ public enum Bytes {
         Data(base64Encoded: text).map(Array.init) ?? fromBase64URL(text)
     }
 
+    /// Each byte's base64url value, 0xFF outside the alphabet.
+    @usableFromInline static let b64urlValues: [UInt8] = {
+        var table = [UInt8](repeating: 0xff, count: 256)
+        for (value, c) in b64url.enumerated() { table[Int(c)] = UInt8(value) }
+        return table
+    }()
+
     /// Decodes unpadded base64url; nil on any character outside the alphabet, on padding, or
     /// on an impossible length or non-canonical trailing bits.
     @inlinable
     public static func fromBase64URL(_ text: some StringProtocol) -> [UInt8]? {
-        var values = [UInt8]()
-        values.reserveCapacity(text.utf8.count)
-        for c in text.utf8 {
-            switch c {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): values.append(c - UInt8(ascii: "A"))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): values.append(c - UInt8(ascii: "a") + 26)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): values.append(c - UInt8(ascii: "0") + 52)
-            case UInt8(ascii: "-"): values.append(62)
-            case UInt8(ascii: "_"): values.append(63)
-            default: return nil
+        if let decoded = text.utf8.withContiguousStorageIfAvailable({ fromBase64URL(utf8: $0) }) { return decoded }
+        return Array(text.utf8).withUnsafeBufferPointer { fromBase64URL(utf8: $0) }
+    }
+
+    /// One pass: four characters through the table into three bytes, written in place.
+    @usableFromInline
+    static func fromBase64URL(utf8 text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        let count = text.count
+        let rest = count % 4
+        guard rest != 1 else { return nil }
+        let outCount = count / 4 * 3 + (rest == 0 ? 0 : rest - 1)
+        return b64urlValues.withUnsafeBufferPointer { table -> [UInt8]? in
+            var valid = true
+            let out = [UInt8](unsafeUninitializedCapacity: outCount) { out, initialized in
+                var i = 0
+                var o = 0
+                while i + 4 <= count {
+                    let a = table[Int(text[i])], b = table[Int(text[i + 1])], c = table[Int(text[i + 2])], d = table[Int(text[i + 3])]
+                    guard (a | b | c | d) & 0x80 == 0 else {
+                        valid = false
+                        break
+                    }
+                    out[o] = a << 2 | b >> 4
+                    out[o + 1] = b << 4 | c >> 2
+                    out[o + 2] = c << 6 | d
+                    i += 4
+                    o += 3
+                }
+                if valid, rest >= 2 {
+                    let a = table[Int(text[i])], b = table[Int(text[i + 1])]
+                    let c = rest == 3 ? table[Int(text[i + 2])] : 0
+                    // Canonical: the bits past the last whole byte are zero.
+                    if (a | b | c) & 0x80 != 0 || (rest == 2 ? b & 15 : c & 3) != 0 {
+                        valid = false
+                    } else {
+                        out[o] = a << 2 | b >> 4
+                        if rest == 3 { out[o + 1] = b << 4 | c >> 2 }
+                        o += rest - 1
+                    }
+                }
+                initialized = o
             }
+            return valid ? out : nil
         }
-        if values.count % 4 == 1 { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(values.count * 3 / 4)
-        var i = 0
-        while i + 4 <= values.count {
-            let n = UInt32(values[i]) << 18 | UInt32(values[i + 1]) << 12 | UInt32(values[i + 2]) << 6 | UInt32(values[i + 3])
-            out.append(UInt8(n >> 16 & 255))
-            out.append(UInt8(n >> 8 & 255))
-            out.append(UInt8(n & 255))
-            i += 4
-        }
-        let rest = values.count - i
-        if rest == 2 {
-            guard values[i + 1] & 15 == 0 else { return nil }
-            out.append(values[i] << 2 | values[i + 1] >> 4)
-        } else if rest == 3 {
-            guard values[i + 2] & 3 == 0 else { return nil }
-            let n = UInt32(values[i]) << 18 | UInt32(values[i + 1]) << 12 | UInt32(values[i + 2]) << 6
-            out.append(UInt8(n >> 16 & 255))
-            out.append(UInt8(n >> 8 & 255))
-        }
-        return out
     }
 }

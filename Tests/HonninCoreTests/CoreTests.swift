@@ -62,6 +62,29 @@ struct BytesTests {
         #expect(Bytes.fromBase64URL("Z") == nil)
         #expect(Bytes.fromBase64URL("Zh") == nil)  // trailing bits not zero
         #expect(Bytes.fromBase64URL("a+b/") == nil)
+        #expect(Bytes.fromBase64URL("Zm9v\u{0}") == nil && Bytes.fromBase64URL("Zm9=") == nil && Bytes.fromBase64URL("Zm9vY") == nil)
+        #expect(Bytes.fromBase64URL("Zm9vYmFy".dropFirst(4)) == Array("bar".utf8))  // a substring
+        #expect(Bytes.fromBase64URL("Zm9vYmFyé") == nil)
+    }
+
+    @Test("base64url decoding agrees with Foundation's base64 on random bytes, and refuses every character outside the alphabet")
+    func base64urlAgainstFoundation() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<200 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let url = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            #expect(Bytes.fromBase64URL(url) == bytes)
+            #expect(Bytes.base64URL(bytes) == url)
+        }
+        let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        for byte in UInt8.min...UInt8.max where !alphabet.contains(byte) {
+            for at in 0..<10 {
+                var text = Array("QUJDREVGRw".utf8)  // "ABCDEFG": 10 characters, a 2-character tail
+                text[at] = byte
+                #expect(Bytes.fromBase64URL(String(decoding: text, as: UTF8.self)) == nil, "\(byte) at \(at)")
+            }
+        }
     }
 
     @Test("hex round-trips and rejects odd lengths and non-hex")

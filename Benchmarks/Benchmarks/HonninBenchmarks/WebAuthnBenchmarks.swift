@@ -274,6 +274,38 @@ let webAuthnBenchmarks: @Sendable () -> Void = {
         }
     }
 
+    // Where an assertion's time goes (each step alone, same run, nanoseconds per call).
+    Benchmark(
+        "WebAuthn assertion components",
+        configuration: .init(
+            metrics: [
+                .custom("assertion_ns", polarity: .prefersSmaller, useScalingFactor: false),
+                .custom("p256_verify_with_sha256_ns", polarity: .prefersSmaller, useScalingFactor: false),
+                .custom("response_json_parse_ns", polarity: .prefersSmaller, useScalingFactor: false),
+                .custom("client_data_parse_ns", polarity: .prefersSmaller, useScalingFactor: false),
+                .custom("authenticator_data_parse_ns", polarity: .prefersSmaller, useScalingFactor: false),
+                .custom("signature_der_read_ns", polarity: .prefersSmaller, useScalingFactor: false),
+            ],
+            maxDuration: .seconds(60), maxIterations: 1)
+    ) { benchmark in
+        let f = try await WebAuthnFixture()
+        let r = f.response.response
+        let key = f.authenticator.key.publicKey
+        let signature = try P256.Signing.ECDSASignature(derRepresentation: r.signature.bytes)
+        let signed = r.authenticatorData.bytes + Array(SHA256.hash(data: r.clientDataJSON.bytes))
+        func ns(_ body: () throws -> Void) async throws -> Int {
+            let n = 20_000
+            return Int(1e9 * (try await cpuSeconds { for _ in 0..<n { try body() } }) / Double(n))
+        }
+        benchmark.startMeasurement()
+        benchmark.measurement(.custom("assertion_ns"), try await ns { blackHole(try f.verify()) })
+        benchmark.measurement(.custom("p256_verify_with_sha256_ns"), try await ns { blackHole(key.isValidSignature(signature, for: signed)) })
+        benchmark.measurement(.custom("response_json_parse_ns"), try await ns { blackHole(try AuthenticationResponseJSON.parse(f.responseJSON)) })
+        benchmark.measurement(.custom("client_data_parse_ns"), try await ns { blackHole(try CollectedClientData(bytes: r.clientDataJSON.bytes)) })
+        benchmark.measurement(.custom("authenticator_data_parse_ns"), try await ns { blackHole(try AuthenticatorData(bytes: r.authenticatorData.bytes)) })
+        benchmark.measurement(.custom("signature_der_read_ns"), try await ns { blackHole(ECDSASignatureDER.raw(r.signature.bytes, scalarSize: 32)) })
+    }
+
     Benchmark(
         "WebAuthn companion: scrypt ms per hash at the server's password and recovery-code parameters",
         configuration: .init(
