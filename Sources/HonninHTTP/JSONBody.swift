@@ -41,6 +41,8 @@ enum JSONBody {
             throw shapeProblem(.missing, member: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."))
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             throw shapeProblem(.wrongType, member: context.codingPath.map(\.stringValue).joined(separator: "."))
+        } catch let DecodingError.dataCorrupted(context) {
+            throw shapeProblem(.invalid, member: context.codingPath.map(\.stringValue).joined(separator: "."))
         } catch {
             throw shapeProblem(.invalid, member: "")
         }
@@ -69,6 +71,9 @@ enum JSONBody {
         case .wrongType:
             Problems.validationFailed(
                 LocalizedMessage(id: "validation.wrong_type", ja: "「\(member)」の型が正しくありません。", en: "Member \"\(member)\" has the wrong type."))
+        case .invalid where !member.isEmpty:
+            Problems.validationFailed(
+                LocalizedMessage(id: "validation.invalid_member", ja: "「\(member)」の値が正しくありません。", en: "Member \"\(member)\" has an invalid value."))
         case .invalid:
             Problems.validationFailed(
                 LocalizedMessage(id: "validation.invalid", ja: "本文の形式が正しくありません。", en: "The body does not have the expected form."))

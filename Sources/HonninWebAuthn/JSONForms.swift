@@ -20,10 +20,10 @@ public struct Base64URLBytes: Codable, Sendable, Hashable, ExpressibleByArrayLit
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let bytes = Bytes.fromBase64URL(text) else {
+        guard let value = Base64URLBytes(base64URL: text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not base64url"))
         }
-        self.bytes = bytes
+        self = value
     }
 
     public func encode(to encoder: any Encoder) throws {

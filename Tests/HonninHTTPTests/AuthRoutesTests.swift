@@ -123,6 +123,9 @@ struct AuthRoutesTests {
             let wrongType = try await post(#"{"id":"AQID","rawId":"AQID","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AA","signature":7}}"#)
             try expectProblem(wrongType, .unprocessableContent, "validation_failed")
             #expect((try JSON.decode(wrongType.body)["detail"] as? String)?.contains("response.signature") == true)
+            let padded = try await post(#"{"id":"AQID","rawId":"AQI=","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AA","signature":"AA"}}"#)
+            try expectProblem(padded, .unprocessableContent, "validation_failed")
+            #expect((try JSON.decode(padded.body)["detail"] as? String)?.contains("rawId") == true)
             // Two `signature` members: JSONSerialization would keep one of them; the strict reader refuses.
             let twice = try await post(
                 #"{"id":"AQID","rawId":"AQID","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AA","signature":"AA","signature":"AQ"}}"#)
