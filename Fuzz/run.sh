@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs the libFuzzer targets for the WebAuthn CBOR decoder, the authenticator data
-# parser, the JSON reader and the JPKI certificate reader: swiftc -sanitize=fuzzer,address over the few source files each needs (no SwiftPM),
+# parser, the JSON reader, base64url decoding and the JPKI certificate reader: swiftc -sanitize=fuzzer,address over the few source files each needs (no SwiftPM),
 # seeded from Tests/Vectors/webauthn-*. Usage: Fuzz/run.sh [runs per target, default 1000000].
 # Crash inputs are kept in Fuzz/.build/artifacts/; a crash makes the script exit non-zero.
 set -euo pipefail
@@ -36,6 +36,21 @@ start=$(date +%s)
 "$out/json-fuzz" -runs="$runs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -dict="$here/json.dict" \
     -artifact_prefix="$out/artifacts/json-" "$out/corpus-json" 2>&1 | tail -n 12
 echo "== json-fuzz: done in $(( $(date +%s) - start )) s"
+
+# base64url decoding (Sources/HonninCore/Bytes.swift), seeded with the base64url members of the
+# credential JSON vectors.
+rm -rf "$out/corpus-b64"
+mkdir -p "$out/corpus-b64"
+printf 'Zm9vYmFy' > "$out/corpus-b64/foobar"
+printf 'Zm9vYmE' > "$out/corpus-b64/fooba"
+printf 'Zm9vYg' > "$out/corpus-b64/foob"
+printf -- '-_8' > "$out/corpus-b64/urlsafe"
+swiftc "${flags[@]}" "$here/Base64URLFuzz.swift" "$root/Sources/HonninCore/Bytes.swift" -o "$out/b64-fuzz"
+echo "== b64-fuzz: $runs runs"
+start=$(date +%s)
+"$out/b64-fuzz" -runs="$runs" -max_len=512 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$out/artifacts/b64-" "$out/corpus-b64" 2>&1 | tail -n 12
+echo "== b64-fuzz: done in $(( $(date +%s) - start )) s"
 
 # The in-place certificate reader of the JPKI checks (Sources/HonninPKI/CertificateFields.swift),
 # seeded with the built-in J-LIS roots (DER from their PEM).
