@@ -30,10 +30,20 @@ extension RelyingParty {
             response: response, expectedChallenge: expectedChallenge, userVerification: userVerification, conditionalMediation: conditionalMediation)
         let attested = verified.attested
 
-        // Step 23: trust anchors for this AAGUID; a revoked model is refused outright.
-        let trust = try trustSource.trust(aaguid: attested.aaguid)
+        // Step 23: trust anchors for this AAGUID, or, for an authenticator without one (U2F), for
+        // its attestation certificate's key identifier; a revoked model is refused outright.
+        let trust: AttestationTrust
+        let model: String
+        if attested.aaguid.allSatisfy({ $0 == 0 }), let certificate = verified.attestation.trustPath.first {
+            let identifiers = AttestationKeyIdentifier.identifiers(of: certificate)
+            trust = try trustSource.trust(attestationCertificateKeyIdentifiers: identifiers)
+            model = "with attestation key identifier \(identifiers.first ?? "?")"
+        } else {
+            trust = try trustSource.trust(aaguid: attested.aaguid)
+            model = "model \(Bytes.hex(attested.aaguid))"
+        }
         if trust.revoked {
-            throw WebAuthnError(.authenticatorRevoked, "authenticator model \(Bytes.hex(attested.aaguid)) is revoked: \(trust.detail ?? "no detail")")
+            throw WebAuthnError(.authenticatorRevoked, "authenticator \(model) is revoked: \(trust.detail ?? "no detail")")
         }
 
         // Step 24: assess the attestation's trustworthiness.
@@ -51,7 +61,7 @@ extension RelyingParty {
                 throw WebAuthnError(
                     .attestationUntrusted,
                     trust.roots.isEmpty
-                        ? "no trust anchors are known for AAGUID \(Bytes.hex(attested.aaguid))"
+                        ? "no trust anchors are known for the authenticator \(model)"
                         : "the attestation trust path does not chain to a trusted root")
             }
         }

@@ -254,6 +254,64 @@ struct CeremonyTests {
         #expect(await register(u2f.registration(challenge: challenge, clientData: cData, authData: authData, format: "fido-u2f", statement: .map([CBORMapEntry(.text("sig"), .bytes(sig))])), rp: trusted) == .attestationInvalid)
     }
 
+    /// A U2F authenticator has no AAGUID: step 23 finds its trust by the attestation
+    /// certificate's key identifier (RFC 5280 §4.2.1.2 method 1), as FIDO metadata lists it.
+    @Test func u2fTrustIsFoundByAttestationKeyIdentifier() async throws {
+        struct ByKeyIdentifier: AttestationTrustSource {
+            let identifier: String
+            let roots: [Certificate]
+            var revoked = false
+            func trust(aaguid: [UInt8]) throws(WebAuthnError) -> AttestationTrust { .unknown }
+            func trust(attestationCertificateKeyIdentifiers identifiers: [String]) throws(WebAuthnError) -> AttestationTrust {
+                identifiers.contains(identifier) ? AttestationTrust(roots: roots, revoked: revoked, detail: revoked ? "REVOKED" : nil) : .unknown
+            }
+        }
+        let pki = try CeremonyFixture.AttestationPKI("u2f-mds")
+        var u2f = authenticator
+        u2f.aaguid = Array(repeating: 0, count: 16)
+        let authData = u2f.registrationAuthData()
+        let cData = u2f.clientData(type: "webauthn.create", challenge: challenge)
+        let signed = [0x00] + u2f.rpIDHash + Array(SHA256.hash(data: cData)) + u2f.credentialID + Array(u2f.key.publicKey.x963Representation)
+        let leaf = try pki.leaf(aaguid: nil)
+        let response = u2f.registration(
+            challenge: challenge, clientData: cData, authData: authData, format: "fido-u2f",
+            statement: .map([
+                CBORMapEntry(.text("sig"), .bytes(Array(try pki.leafKey.signature(for: signed).derRepresentation))),
+                CBORMapEntry(.text("x5c"), .array([.bytes(CeremonyFixture.der(leaf))])),
+            ]))
+        // Computed here from the key itself: SHA-1 of the X9.63 point, the BIT STRING's value.
+        let identifier = Bytes.hex(Insecure.SHA1.hash(data: pki.leafKey.publicKey.x963Representation))
+        #expect(AttestationKeyIdentifier.identifiers(of: leaf) == [identifier])
+
+        let listed = CeremonyFixture.relyingParty(attestation: .requireTrusted, trustSource: ByKeyIdentifier(identifier: identifier, roots: [pki.root]))
+        let record = try await listed.register(response: response, expectedChallenge: challenge, isCredentialIDRegistered: CeremonyFixture.neverRegistered)
+        #expect(record.attestationTrusted && record.attestationFormat == "fido-u2f")
+        let revoked = CeremonyFixture.relyingParty(
+            attestation: .requireTrusted, trustSource: ByKeyIdentifier(identifier: identifier, roots: [pki.root], revoked: true))
+        #expect(await register(response, rp: revoked) == .authenticatorRevoked)
+        let unlisted = CeremonyFixture.relyingParty(attestation: .requireTrusted, trustSource: ByKeyIdentifier(identifier: String(repeating: "0", count: 40), roots: [pki.root]))
+        #expect(await register(response, rp: unlisted) == .attestationUntrusted)
+    }
+
+    @Test("a Subject Key Identifier extension with another value is offered after method 1")
+    func attestationKeyIdentifiers() throws {
+        let key = P256.Signing.PrivateKey()
+        func certificate(ski: [UInt8]?) throws -> Certificate {
+            let name = try DistinguishedName { CommonName("Honnin test U2F attestation") }
+            var extensions: [Certificate.Extension] = []
+            if let ski { extensions.append(try Certificate.Extension(SubjectKeyIdentifier(keyIdentifier: ski[...]), critical: false)) }
+            return try Certificate(
+                version: .v3, serialNumber: Certificate.SerialNumber(7), publicKey: Certificate.PublicKey(key.publicKey),
+                notValidBefore: Date(timeIntervalSince1970: 1_704_067_200), notValidAfter: Date(timeIntervalSince1970: 1_893_456_000), issuer: name,
+                subject: name, signatureAlgorithm: .ecdsaWithSHA256, extensions: try Certificate.Extensions(extensions),
+                issuerPrivateKey: Certificate.PrivateKey(key))
+        }
+        let method1 = Bytes.hex(Insecure.SHA1.hash(data: key.publicKey.x963Representation))
+        #expect(AttestationKeyIdentifier.identifiers(of: try certificate(ski: nil)) == [method1])
+        #expect(AttestationKeyIdentifier.identifiers(of: try certificate(ski: Array(Insecure.SHA1.hash(data: key.publicKey.x963Representation)))) == [method1])
+        #expect(AttestationKeyIdentifier.identifiers(of: try certificate(ski: [0xab, 0xcd])) == [method1, "abcd"])
+    }
+
     // MARK: authentication
 
     @Test func authenticationSucceedsAndUpdatesTheRecord() async throws {

@@ -2,6 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import HonninCore
+import HonninTesting
 import HonninWebAuthn
 import SwiftASN1
 import Testing
@@ -43,6 +44,18 @@ import X509
         let u2f = try #require(blob.entry(attestationCertificateKeyIdentifier: "923881FE2F214EE465484371AEB72E97F5A58E0A"))
         #expect(u2f.aaguid == nil)
         #expect(u2f.statement?.protocolFamily == "u2f")
+    }
+
+    @Test("the trust source finds a U2F entry by attestation key identifier, and an unlisted one is unknown")
+    func trustByKeyIdentifier() async throws {
+        let pki = try TestMDSPKI()
+        let blob = try await MetadataBLOB.verify(jwt: try pki.blob(), roots: [pki.root], now: Self.now)
+        let source = MetadataTrustSource(blob: blob, clock: FixedClock(Self.now))
+        let listed = try source.trust(attestationCertificateKeyIdentifiers: [String(repeating: "f", count: 40), "923881fe2f214ee465484371aeb72e97f5a58e0a"])
+        #expect(listed.roots == [pki.attestationRoot] && !listed.revoked && listed.detail == "Honnin test U2F key")
+        let unlisted = try source.trust(attestationCertificateKeyIdentifiers: [String(repeating: "f", count: 40)])
+        #expect(unlisted.roots.isEmpty && !unlisted.revoked)
+        #expect(try source.trust(aaguid: Self.aaguidBytes).roots == [pki.attestationRoot])
     }
 
     @Test func unknownAAGUIDIsNil() async throws {

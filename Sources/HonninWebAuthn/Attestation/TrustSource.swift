@@ -1,4 +1,5 @@
 import Foundation
+import HonninCore
 import SwiftASN1
 @_spi(FixedExpiryValidationTime) import X509
 
@@ -28,6 +29,36 @@ public protocol AttestationTrustSource: Sendable {
     /// Trust for the authenticator model with this 16-byte AAGUID (all zero for U2F devices and
     /// for attestation the client removed). Throwing fails the registration ceremony.
     func trust(aaguid: [UInt8]) throws(WebAuthnError) -> AttestationTrust
+
+    /// Trust for an authenticator without an AAGUID, identified by its attestation certificate
+    /// (FIDO Metadata Statement `attestationCertificateKeyIdentifiers`: how U2F authenticators are
+    /// listed). `identifiers` are lower-case hex, the most specific first (see
+    /// ``AttestationKeyIdentifier``). The default asks ``trust(aaguid:)`` with the all-zero AAGUID.
+    func trust(attestationCertificateKeyIdentifiers identifiers: [String]) throws(WebAuthnError) -> AttestationTrust
+}
+
+extension AttestationTrustSource {
+    public func trust(attestationCertificateKeyIdentifiers identifiers: [String]) throws(WebAuthnError) -> AttestationTrust {
+        try trust(aaguid: [UInt8](repeating: 0, count: 16))
+    }
+}
+
+/// The identifiers FIDO metadata lists an attestation certificate under: RFC 5280 §4.2.1.2
+/// method 1, the SHA-1 of the value of the certificate's `subjectPublicKey` BIT STRING (what the
+/// Metadata Statement specifies), and, when the certificate carries a Subject Key Identifier
+/// extension with another value, that value too.
+public enum AttestationKeyIdentifier {
+    /// Lower-case hex identifiers of `certificate`, method 1 first.
+    public static func identifiers(of certificate: Certificate) -> [String] {
+        // swift-certificates' `subjectPublicKeyInfoBytes` is the BIT STRING's value (X9.63 for EC
+        // keys, PKCS #1 for RSA), which `SubjectKeyIdentifier(hash:)` hashes: method 1.
+        var identifiers = [Bytes.hex(SubjectKeyIdentifier(hash: certificate.publicKey).keyIdentifier)]
+        if let value = try? certificate.extensions.subjectKeyIdentifier?.keyIdentifier {
+            let hex = Bytes.hex(value)
+            if hex != identifiers[0] { identifiers.append(hex) }
+        }
+        return identifiers
+    }
 }
 
 /// The default without metadata: no model is known, so no attestation chains to a root and
@@ -50,6 +81,11 @@ public struct FixedAttestationRoots: AttestationTrustSource {
 
     public func trust(aaguid: [UInt8]) throws(WebAuthnError) -> AttestationTrust {
         AttestationTrust(roots: roots + (rootsByAAGUID[aaguid] ?? []))
+    }
+
+    /// The roots for every authenticator (an authenticator without an AAGUID has no pinned roots).
+    public func trust(attestationCertificateKeyIdentifiers identifiers: [String]) throws(WebAuthnError) -> AttestationTrust {
+        AttestationTrust(roots: roots)
     }
 }
 

@@ -43,8 +43,9 @@ public struct MetadataBLOB: Sendable {
         MetadataText.aaguid(aaguid).flatMap { entry(aaguid: $0) }
     }
 
-    /// The entry listing an attestation certificate key identifier (hex SHA-1 of the
-    /// certificate's SubjectPublicKeyInfo, as U2F authenticators are identified), or nil.
+    /// The entry listing an attestation certificate key identifier (hex SHA-1 of the value of the
+    /// certificate's `subjectPublicKey` BIT STRING, RFC 5280 §4.2.1.2 method 1: how U2F
+    /// authenticators are identified; see ``AttestationKeyIdentifier``), or nil.
     public func entry(attestationCertificateKeyIdentifier identifier: String) -> Entry? {
         byKeyIdentifier[identifier.lowercased()].map { entries[$0] }
     }

@@ -16,7 +16,19 @@ public struct MetadataTrustSource: AttestationTrustSource {
     }
 
     public func trust(aaguid: [UInt8]) throws(WebAuthnError) -> AttestationTrust {
-        guard let entry = blob.entry(aaguid: aaguid) else { return .unknown }
+        blob.entry(aaguid: aaguid).map(trust(for:)) ?? .unknown
+    }
+
+    /// The first entry listing any of the identifiers (a U2F authenticator, found by its
+    /// attestation certificate).
+    public func trust(attestationCertificateKeyIdentifiers identifiers: [String]) throws(WebAuthnError) -> AttestationTrust {
+        for identifier in identifiers {
+            if let entry = blob.entry(attestationCertificateKeyIdentifier: identifier) { return trust(for: entry) }
+        }
+        return .unknown
+    }
+
+    func trust(for entry: MetadataBLOB.Entry) -> AttestationTrust {
         let now = clock.now()
         if entry.isRevoked(at: now) {
             return AttestationTrust(roots: [], revoked: true, detail: entry.latestStatus(at: now).map { "\($0)" } ?? "revoked")
