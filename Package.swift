@@ -143,7 +143,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            resources: [.copy("Resources/openapi.json"), .copy("Resources/hosted"), .copy("Resources/account")],
+            resources: [.copy("Resources/openapi.json"), .copy("Resources/hosted"), .copy("Resources/account"), .copy("Resources/shared")],
             swiftSettings: strict
         ),
         // Layer 3: card readers through pcsc-lite, loaded at run time (no -dev package needed to build).

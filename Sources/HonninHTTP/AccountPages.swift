@@ -447,13 +447,6 @@ struct AccountPages {
 /// The account pages' stylesheet and script (`Resources/account/`), inlined with the
 /// response's CSP nonce.
 enum AccountAssets {
-    static let style = load("account", "css")
-    static let script = load("account", "js")
-
-    static func load(_ name: String, _ ext: String) -> String {
-        guard let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "account"),
-            let text = try? String(contentsOf: url, encoding: .utf8)
-        else { fatalError("account/\(name).\(ext) missing from the HonninHTTP bundle (a packaging error)") }
-        return text
-    }
+    static let style = PageAssets.load("account", "account.css")
+    static let script = PageAssets.script("account", "account.js")
 }

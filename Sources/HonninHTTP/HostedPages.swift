@@ -335,13 +335,23 @@ struct HostedPages {
 /// The hosted page's stylesheet and script (`Resources/hosted/`), inlined with the response's
 /// CSP nonce.
 enum HostedAssets {
-    static let style = load("verify", "css")
-    static let script = load("verify", "js")
+    static let style = PageAssets.load("hosted", "verify.css")
+    static let script = PageAssets.script("hosted", "verify.js")
+}
 
-    static func load(_ name: String, _ ext: String) -> String {
-        guard let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "hosted"),
+/// The pages' files in the HonninHTTP bundle (`Resources/<directory>/<file>`).
+enum PageAssets {
+    static func load(_ directory: String, _ file: String) -> String {
+        let name = (file as NSString).deletingPathExtension
+        let ext = (file as NSString).pathExtension
+        guard let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: directory),
             let text = try? String(contentsOf: url, encoding: .utf8)
-        else { fatalError("hosted/\(name).\(ext) missing from the HonninHTTP bundle (a packaging error)") }
+        else { fatalError("\(directory)/\(file) missing from the HonninHTTP bundle (a packaging error)") }
         return text
+    }
+
+    /// A page's script with the shared DOM helpers (`shared/dom.js`) before it.
+    static func script(_ directory: String, _ file: String) -> String {
+        load("shared", "dom.js") + "\n" + load(directory, file)
     }
 }

@@ -12,21 +12,8 @@
   var csrf = null;
   var session = null;
 
-  function $(id) { return document.getElementById(id); }
-
-  // Builds an element; text is always set as text, never as markup.
-  function el(tag, attrs) {
-    var e = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      var v = attrs[k];
-      if (v === false || v === null || v === undefined) return;
-      if (k === 'text') e.textContent = v;
-      else if (k.slice(0, 2) === 'on') e.addEventListener(k.slice(2), v);
-      else e.setAttribute(k, v === true ? '' : String(v));
-    });
-    for (var i = 2; i < arguments.length; i++) if (arguments[i]) e.append(arguments[i]);
-    return e;
-  }
+  var $ = HonninDOM.$;  // shared/dom.js, inlined before this script
+  var el = HonninDOM.el;
 
   // A text with its {placeholders} filled in.
   function fmt(id, vars) {
