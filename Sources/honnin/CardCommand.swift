@@ -175,12 +175,7 @@ enum JPKIFlowClient {
         let base = server.hasSuffix("/") ? String(server.dropLast()) : server
         let headers = [("Content-Type", "application/json"), ("Accept-Language", "ja, en"), ("Honnin-Session-Transport", "bearer")]
         func post(_ path: String, _ object: [String: Any]) async throws -> [String: Any] {
-            let (status, _, bytes) = try await http.post(url: base + path, headers: headers, body: Array(try JSONSerialization.data(withJSONObject: object)), timeout: 30)
-            let json = (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]) ?? [:]
-            guard (200..<300).contains(status) else {
-                throw Failure(description: "\(status) \(json["code"] as? String ?? "error")\((json["reason"] as? String).map { " (\($0))" } ?? ""): \(json["title"] as? String ?? "")")
-            }
-            return json
+            try await postJSON(base + path, object, headers: headers, http: http)
         }
         let started = try await post("/auth/jpki/challenge", [:])
         guard let challenge = started["challenge"] as? String, let bytes = Bytes.fromBase64URL(challenge) else {
@@ -192,6 +187,21 @@ enum JPKIFlowClient {
         let done = try await post(holderPIN == nil ? "/auth/jpki/login" : "/auth/jpki/relink", body)
         guard let token = done["session_token"] as? String else { throw Failure(description: "the server issued no session") }
         return ((done["aal"] as? Int) ?? Int(done["aal"] as? Double ?? 0), done["amr"] as? [String] ?? [], Redacted(token))
+    }
+
+    /// POSTs `object` as JSON (no body when nil) and returns the answer's object; an answer
+    /// outside 2xx becomes a `Failure` with the problem's code, reason and title.
+    static func postJSON(_ url: String, _ object: [String: Any]?, headers: [(String, String)], http: any RevocationHTTPClient) async throws
+        -> [String: Any]
+    {
+        let body = try object.map { try JSONSerialization.data(withJSONObject: $0) } ?? Data()
+        let (status, _, bytes) = try await http.post(url: url, headers: headers, body: Array(body), timeout: 30)
+        let json = (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]) ?? [:]
+        guard (200..<300).contains(status) else {
+            let reason = (json["reason"] as? String).map { " (\($0))" } ?? ""
+            throw Failure(description: "\(status) \(json["code"] as? String ?? "error")\(reason): \(json["title"] as? String ?? "")")
+        }
+        return json
     }
 
     /// 1. Takes the flow id, the server and the flow token from the hosted URL. 2. `start` gives
@@ -209,13 +219,7 @@ enum JPKIFlowClient {
         let headers = [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"), ("Accept-Language", "ja, en")]
 
         func post(_ url: String, _ object: [String: String]?) async throws -> [String: Any] {
-            let body = try object.map { try JSONSerialization.data(withJSONObject: $0) } ?? Data()
-            let (status, _, bytes) = try await http.post(url: url, headers: headers, body: Array(body), timeout: 30)
-            let json = (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]) ?? [:]
-            guard (200..<300).contains(status) else {
-                throw Failure(description: "\(status) \(json["code"] as? String ?? "error"): \(json["title"] as? String ?? "")")
-            }
-            return json
+            try await postJSON(url, object, headers: headers, http: http)
         }
         let started = try await post("\(methods)/start", nil)
         guard let attempt = started["attempt"] as? String, let plan = started["plan"] as? [String: Any], let challenge = plan["challenge"] as? String,
