@@ -14,31 +14,36 @@ rm -rf "$out/corpus-cbor" "$out/corpus-authdata"
 python3 "$here/seeds.py" "$root/Tests/Vectors" "$out/corpus-cbor" "$out/corpus-authdata"
 
 flags=(-sanitize=fuzzer,address -parse-as-library -O -g)
+
+# run TARGET MAX_LEN [libFuzzer options…]: $out/TARGET-fuzz over $out/corpus-TARGET; a crash
+# stops the script (pipefail) with the input kept in $out/artifacts/.
+run() {
+    local target="$1" max_len="$2"
+    shift 2
+    echo "== $target-fuzz: $runs runs"
+    local start
+    start=$(date +%s)
+    "$out/$target-fuzz" -runs="$runs" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$@" \
+        -artifact_prefix="$out/artifacts/$target-" "$out/corpus-$target" 2>&1 | tail -n 12
+    echo "== $target-fuzz: done in $(( $(date +%s) - start )) s"
+}
+
+export SWIFT_BACKTRACE=enable=no
+
+# The CBOR decoder and the authenticator data parser (Sources/HonninWebAuthn).
 swiftc "${flags[@]}" "$here/CBORFuzz.swift" "$src/CBOR.swift" -o "$out/cbor-fuzz"
 swiftc "${flags[@]}" "$here/AuthenticatorDataFuzz.swift" "$src/AuthenticatorData.swift" "$src/CBOR.swift" "$src/WebAuthnError.swift" \
     -o "$out/authdata-fuzz"
-
-export SWIFT_BACKTRACE=enable=no
-for target in cbor authdata; do
-    echo "== $target-fuzz: $runs runs"
-    start=$(date +%s)
-    "$out/$target-fuzz" -runs="$runs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="$out/artifacts/$target-" "$out/corpus-$target" 2>&1 | tail -n 12
-    echo "== $target-fuzz: done in $(( $(date +%s) - start )) s"
-done
+run cbor 4096
+run authdata 4096
 
 # The strict JSON reader that reads clientDataJSON (Sources/HonninCore/JSONReader.swift), with a token dictionary.
 rm -rf "$out/corpus-json"
 python3 "$here/json_seeds.py" "$root/Tests/Vectors" "$out/corpus-json"
 swiftc "${flags[@]}" "$here/JSONReaderFuzz.swift" "$root/Sources/HonninCore/JSONReader.swift" "$root/Sources/HonninCore/JSONValue.swift" -o "$out/json-fuzz"
-echo "== json-fuzz: $runs runs"
-start=$(date +%s)
-"$out/json-fuzz" -runs="$runs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -dict="$here/json.dict" \
-    -artifact_prefix="$out/artifacts/json-" "$out/corpus-json" 2>&1 | tail -n 12
-echo "== json-fuzz: done in $(( $(date +%s) - start )) s"
+run json 4096 -dict="$here/json.dict"
 
-# base64url decoding (Sources/HonninCore/Bytes.swift), seeded with the base64url members of the
-# credential JSON vectors.
+# base64url decoding (Sources/HonninCore/Bytes.swift), seeded with a few texts of each length class.
 rm -rf "$out/corpus-b64"
 mkdir -p "$out/corpus-b64"
 printf 'Zm9vYmFy' > "$out/corpus-b64/foobar"
@@ -46,11 +51,7 @@ printf 'Zm9vYmE' > "$out/corpus-b64/fooba"
 printf 'Zm9vYg' > "$out/corpus-b64/foob"
 printf -- '-_8' > "$out/corpus-b64/urlsafe"
 swiftc "${flags[@]}" "$here/Base64URLFuzz.swift" "$root/Sources/HonninCore/Bytes.swift" -o "$out/b64-fuzz"
-echo "== b64-fuzz: $runs runs"
-start=$(date +%s)
-"$out/b64-fuzz" -runs="$runs" -max_len=512 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$out/artifacts/b64-" "$out/corpus-b64" 2>&1 | tail -n 12
-echo "== b64-fuzz: done in $(( $(date +%s) - start )) s"
+run b64 512
 
 # The in-place certificate reader of the JPKI checks (Sources/HonninPKI/CertificateFields.swift),
 # seeded with the built-in J-LIS roots (DER from their PEM).
@@ -60,8 +61,4 @@ for pem in "$root"/Sources/HonninPKI/Resources/jpki-roots/*.pem; do
     sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' "$pem" | grep -v -- '-----' | base64 -d > "$out/corpus-x509/$(basename "$pem" .pem).der"
 done
 swiftc "${flags[@]}" "$here/CertificateFieldsFuzz.swift" "$root/Sources/HonninPKI/CertificateFields.swift" -o "$out/x509-fuzz"
-echo "== x509-fuzz: $runs runs"
-start=$(date +%s)
-"$out/x509-fuzz" -runs="$runs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$out/artifacts/x509-" "$out/corpus-x509" 2>&1 | tail -n 12
-echo "== x509-fuzz: done in $(( $(date +%s) - start )) s"
+run x509 4096
