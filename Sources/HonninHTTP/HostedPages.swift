@@ -342,9 +342,7 @@ enum HostedAssets {
 /// The pages' files in the HonninHTTP bundle (`Resources/<directory>/<file>`).
 enum PageAssets {
     static func load(_ directory: String, _ file: String) -> String {
-        let name = (file as NSString).deletingPathExtension
-        let ext = (file as NSString).pathExtension
-        guard let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: directory),
+        guard let url = Bundle.module.url(forResource: file, withExtension: nil, subdirectory: directory),
             let text = try? String(contentsOf: url, encoding: .utf8)
         else { fatalError("\(directory)/\(file) missing from the HonninHTTP bundle (a packaging error)") }
         return text

@@ -300,8 +300,10 @@ public struct JPKIVerifier: Sendable {
     func revocationChecked(_ checked: Checked, at time: Date) async throws(JPKIFailure) -> JPKIVerifiedCertificate {
         let fields = checked.fields
         let root = checked.root
-        var status = revocation.heldStatus(issuerName: fields.bytes(fields.issuer), issuerKey: root.publicKeyBytes, serial: fields.bytes(fields.serial))
-        if status == nil {
+        let status: RevocationStatus
+        if let held = revocation.heldStatus(issuerName: fields.bytes(fields.issuer), issuerKey: root.publicKeyBytes, serial: fields.bytes(fields.serial)) {
+            status = held
+        } else {
             guard let certificate = try? Certificate(derEncoded: fields.der) else { throw JPKIFailure(.malformed, "certificate DER does not parse") }
             status = await revocation.status(of: certificate, issuer: root.certificate, at: time)
         }
@@ -313,8 +315,6 @@ public struct JPKIVerifier: Sendable {
             throw JPKIFailure(.revoked, "revoked at \(Timestamp.format(at)) (reason \(reason))")
         case .unavailable(let reason):
             throw JPKIFailure(.statusUnavailable, reason)
-        case nil:
-            throw JPKIFailure(.statusUnavailable, "no revocation answer")
         }
         return JPKIVerifiedCertificate(
             der: fields.der, kind: checked.kind, attributes: checked.attributes, notValidBefore: fields.notValidBefore,

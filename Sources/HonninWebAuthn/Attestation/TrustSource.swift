@@ -82,11 +82,6 @@ public struct FixedAttestationRoots: AttestationTrustSource {
     public func trust(aaguid: [UInt8]) throws(WebAuthnError) -> AttestationTrust {
         AttestationTrust(roots: roots + (rootsByAAGUID[aaguid] ?? []))
     }
-
-    /// The roots for every authenticator (an authenticator without an AAGUID has no pinned roots).
-    public func trust(attestationCertificateKeyIdentifiers identifiers: [String]) throws(WebAuthnError) -> AttestationTrust {
-        AttestationTrust(roots: roots)
-    }
 }
 
 /// Chains an attestation trust path to roots (§7.1 step 24). RFC 5280 path validation at `time`;
